@@ -1,0 +1,225 @@
+package kit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// dialRetryFor is how long a client keeps trying a server that is not
+// listening yet (both started at the same moment).
+const dialRetryFor = 5 * time.Second
+
+// runClient runs the client side: hello, connect the flows, start, run,
+// stop, and learn the server's figures.
+func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, error) {
+	res := &Result{Side: ClientSide, Options: *opts}
+	host := opts.Host
+	if host == "" {
+		host = loopback(opts.Family == IPv6).String()
+	}
+	addr, err := resolve(ctx, host, opts.Family)
+	if err != nil {
+		return res, &UsageError{Err: fmt.Errorf("-H/--host: %w", err)}
+	}
+	var local netip.Addr
+	if opts.LocalHost != "" {
+		if local, err = resolve(ctx, opts.LocalHost, opts.Family); err != nil {
+			return res, &UsageError{Err: fmt.Errorf("-L/--local-host: %w", err)}
+		}
+	}
+	control := netip.AddrPortFrom(addr, uint16(opts.ControlPort))
+	var nc net.Conn
+	if err := onSideThread(cfg, func() (err error) { nc, err = dialControl(ctx, control); return err }); err != nil {
+		return res, err
+	}
+	events := make(chan event, 16)
+	cc := newConn(nc, events)
+	defer cc.Close()
+	h := &hello{
+		Workload: opts.Workload, NumFlows: opts.NumFlows, NumThreads: opts.NumThreads,
+		TestLength: opts.TestLength, Transactions: opts.Transactions,
+		BufferSize: opts.BufferSize, RequestSize: opts.RequestSize, ResponseSize: opts.ResponseSize,
+		EnableRead: opts.EnableRead, EnableWrite: opts.EnableWrite, Delay: opts.Delay, Interval: opts.Interval,
+	}
+	if err := cc.send(&message{Type: msgHello, Magic: opts.Magic, Hello: h}); err != nil {
+		return res, err
+	}
+	welcome, err := expect(ctx, cc, events, msgWelcome, cfg.peerTimeout())
+	if err != nil {
+		return res, err
+	}
+
+	s, err := newSideRun(opts, cfg, ClientSide)
+	if err != nil {
+		return res, err
+	}
+	defer s.close()
+	if local.IsValid() {
+		s.bind = netip.AddrPortFrom(local, 0)
+	}
+	s.dataAddrs = s.dataAddrs[:0]
+	for _, p := range welcome.Ports {
+		s.dataAddrs = append(s.dataAddrs, netip.AddrPortFrom(addr, p))
+	}
+	fail := func(err error) (*Result, error) {
+		cc.abort(err)
+		s.stopWorkers()
+		return res, err
+	}
+	if err := s.startWorkers(); err != nil {
+		return fail(err)
+	}
+	if err := s.waitConnected(ctx, cc, events); err != nil {
+		return fail(err)
+	}
+	if err := cc.send(&message{Type: msgStart}); err != nil {
+		return fail(err)
+	}
+	s.setPhase(phaseRunning)
+	res.TimeStart = time.Now()
+	res.RusageStart = getRusage(0)
+
+	// Run until every worker has finished its test.
+	beat := time.NewTicker(heartbeatEvery(cfg))
+	defer beat.Stop()
+	for finished := 0; finished < s.workers; {
+		select {
+		case <-s.finished:
+			finished++
+		case ev := <-events:
+			if err := peerEvent(cc, ev); err != nil {
+				return fail(err)
+			}
+		case <-beat.C:
+			if err := checkPeer(cc, cfg); err != nil {
+				return fail(err)
+			}
+		case <-s.failed:
+			return fail(s.failure())
+		case <-ctx.Done():
+			return fail(runEnded(ctx))
+		}
+	}
+	s.wg.Wait()
+	if err := s.failure(); err != nil {
+		return fail(err)
+	}
+	res.TimeEnd = time.Now()
+	res.RusageEnd = getRusage(0)
+	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
+	s.collect(res)
+	if err := cc.send(&message{Type: msgStop, Figures: res.figures()}); err != nil {
+		return res, err
+	}
+	result, err := expect(ctx, cc, events, msgResult, cfg.peerTimeout())
+	if err != nil {
+		return res, err
+	}
+	res.addRemote(result.Figures)
+	return res, nil
+}
+
+// dialControl connects to the server's control port, retrying for a few
+// seconds while nothing listens there yet.
+func dialControl(ctx context.Context, to netip.AddrPort) (net.Conn, error) {
+	deadline := time.Now().Add(dialRetryFor)
+	var d net.Dialer
+	for {
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		c, err := d.DialContext(dctx, "tcp", to.String())
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			return nil, runEnded(ctx)
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("control: cannot reach the server at %s: %w", to, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// expect waits for a message of type want, handling heartbeats and the
+// peer's abort on the way.
+func expect(ctx context.Context, cc *conn, events chan event, want string, timeout time.Duration) (*message, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		select {
+		case ev := <-events:
+			if ev.err != nil {
+				return nil, fmt.Errorf("control: the server closed the connection before %s: %w", want, ev.err)
+			}
+			switch ev.m.Type {
+			case want:
+				return ev.m, nil
+			case msgAbort:
+				return nil, fmt.Errorf("control: the server refused: %s", ev.m.Error)
+			case msgHeartbeat:
+				continue
+			}
+			return nil, fmt.Errorf("%w: expected %s, got %s", ErrProtocol, want, ev.m.Type)
+		case <-t.C:
+			return nil, fmt.Errorf("control: no %s from the server within %v", want, timeout)
+		case <-ctx.Done():
+			return nil, runEnded(ctx)
+		}
+	}
+}
+
+// peerEvent handles a message that arrives while the test runs.
+func peerEvent(cc *conn, ev event) error {
+	if ev.err != nil {
+		return fmt.Errorf("control: the peer vanished: %w", ev.err)
+	}
+	cc.seen = time.Now()
+	if ev.m.Type == msgAbort {
+		return fmt.Errorf("control: the peer gave up: %s", ev.m.Error)
+	}
+	return nil
+}
+
+// checkPeer sends a heartbeat and fails if the peer has been silent too long.
+func checkPeer(cc *conn, cfg *SideConfig) error {
+	if time.Since(cc.seen) > cfg.peerTimeout() {
+		return fmt.Errorf("control: no word from the peer for %v", cfg.peerTimeout())
+	}
+	return cc.send(&message{Type: msgHeartbeat})
+}
+
+// waitConnected waits until every worker's flows are connected.
+func (s *sideRun) waitConnected(ctx context.Context, cc *conn, events chan event) error {
+	timeout := s.cfg.peerTimeout() + time.Duration(s.opts.NumFlows)*time.Millisecond
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	beat := time.NewTicker(heartbeatEvery(s.cfg))
+	defer beat.Stop()
+	for n := 0; n < s.workers; {
+		select {
+		case <-s.connected:
+			n++
+		case ev := <-events:
+			if err := peerEvent(cc, ev); err != nil {
+				return err
+			}
+		case <-beat.C:
+			if err := checkPeer(cc, s.cfg); err != nil {
+				return err
+			}
+		case <-s.failed:
+			return s.failure()
+		case <-t.C:
+			return fmt.Errorf("connecting %d flows took longer than %v", s.opts.NumFlows, timeout)
+		case <-ctx.Done():
+			return runEnded(ctx)
+		}
+	}
+	return nil
+}

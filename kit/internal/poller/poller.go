@@ -1,0 +1,96 @@
+// Package poller is a small epoll wrapper for one worker thread.
+//
+// A Poller owns an epoll set and a fixed event buffer. Each registration
+// carries a token (the kit uses the file descriptor) that Wait hands back,
+// so the caller dispatches without a map lookup. It is not safe for
+// concurrent use: one worker, one Poller.
+package poller
+
+import (
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Event bits, re-exported so callers need not import x/sys/unix for them.
+const (
+	In    = unix.EPOLLIN
+	Out   = unix.EPOLLOUT
+	Err   = unix.EPOLLERR
+	Hup   = unix.EPOLLHUP
+	RdHup = unix.EPOLLRDHUP
+)
+
+// Poller is one epoll set with its event buffer.
+type Poller struct {
+	fd     int
+	edge   uint32
+	events []unix.EpollEvent
+}
+
+// New creates an epoll set returning at most maxEvents events per Wait.
+// With edgeTriggered every registration is made with EPOLLET.
+func New(maxEvents int, edgeTriggered bool) (*Poller, error) {
+	if maxEvents < 1 {
+		return nil, fmt.Errorf("poller: maxevents must be at least 1, got %d", maxEvents)
+	}
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("poller: epoll_create1: %w", err)
+	}
+	p := &Poller{fd: fd, events: make([]unix.EpollEvent, maxEvents)}
+	if edgeTriggered {
+		p.edge = unix.EPOLLET
+	}
+	return p, nil
+}
+
+// Add registers fd for events, to be reported with token.
+func (p *Poller) Add(fd int, events uint32, token int32) error {
+	ev := unix.EpollEvent{Events: events | p.edge, Fd: token}
+	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, fd, &ev)
+}
+
+// AddEdge registers fd edge-triggered whatever the Poller's mode; the kit
+// uses it for its wake-up eventfd, which must wake each worker once.
+func (p *Poller) AddEdge(fd int, events uint32, token int32) error {
+	ev := unix.EpollEvent{Events: events | unix.EPOLLET, Fd: token}
+	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, fd, &ev)
+}
+
+// Mod changes the events fd is registered for.
+func (p *Poller) Mod(fd int, events uint32, token int32) error {
+	ev := unix.EpollEvent{Events: events | p.edge, Fd: token}
+	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, fd, &ev)
+}
+
+// Del removes fd from the set.
+func (p *Poller) Del(fd int) error {
+	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil)
+}
+
+// Wait blocks until an event arrives or timeout passes (a negative timeout
+// waits forever) and returns the ready events, valid until the next Wait.
+// An interrupted wait (EINTR, e.g. Go's preemption signal) returns no
+// events and no error: the caller recomputes its timeout and waits again.
+func (p *Poller) Wait(timeout time.Duration) ([]unix.EpollEvent, error) {
+	ms := -1
+	if timeout >= 0 {
+		// Round up so a wait never returns just before its deadline.
+		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+	}
+	n, err := unix.EpollWait(p.fd, p.events, ms)
+	if err == unix.EINTR {
+		return p.events[:0], nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("poller: epoll_wait: %w", err)
+	}
+	return p.events[:n], nil
+}
+
+// Close releases the epoll set.
+func (p *Poller) Close() error {
+	return unix.Close(p.fd)
+}

@@ -1,0 +1,114 @@
+package kit
+
+import (
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// listener is a server worker's TCP listening socket. Every server worker
+// has its own, all bound to the data port with SO_REUSEPORT, so the kernel
+// spreads connections over the workers.
+type listener struct {
+	fd      int
+	ai      *AddrInfo
+	newFlow func(w *worker, fd int) flow
+}
+
+// listenTCP opens worker w's listening socket on the side's data address.
+func (w *worker) listenTCP(newFlow func(w *worker, fd int) flow) error {
+	s := w.s
+	ai := addrInfo(s.bindAddr(w.id), false)
+	fd, err := w.openSocket(ai)
+	if err != nil {
+		return err
+	}
+	l := &listener{fd: fd, ai: ai, newFlow: newFlow}
+	w.closers = append(w.closers, func() { w.closeSocket(fd, ai) })
+	if err := setReuse(fd, true, s.opts.ReuseAddr); err != nil {
+		return err
+	}
+	bound, err := bindTo(fd, ai.Addr)
+	if err != nil {
+		return err
+	}
+	s.setDataAddr(w.id, bound)
+	if err := unix.Listen(fd, s.opts.ListenBacklog); err != nil {
+		return fmt.Errorf("listen on %s: %w", bound, err)
+	}
+	return w.register(fd, unix.EPOLLIN, l)
+}
+
+// handle accepts the pending connections, a bounded batch per event so
+// that a connection storm does not starve the flows.
+func (l *listener) handle(w *worker, events uint32) error {
+	for i := 0; i < 64; i++ {
+		fd, _, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err != nil {
+			if err == unix.EAGAIN || err == unix.EINTR || err == unix.ECONNABORTED {
+				return nil
+			}
+			if err == unix.EMFILE || err == unix.ENFILE {
+				return fmt.Errorf("accept: %w (raise the open-file limit)", err)
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		if err := w.s.applySocketOptions(fd, l.ai); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		f := l.newFlow(w, fd)
+		w.c.connections++
+		if err := w.register(fd, unix.EPOLLIN, f); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		w.addFlow(f)
+	}
+	return nil
+}
+
+// addFlow adds an accepted flow; if measurement already began, it begins
+// at once.
+func (w *worker) addFlow(f flow) {
+	w.flows = append(w.flows, f)
+	if w.started {
+		if err := f.begin(w); err != nil {
+			w.s.fail(err)
+		}
+	}
+}
+
+// removeFlow forgets a server flow whose peer has gone.
+func (w *worker) removeFlow(f flow) {
+	for i, g := range w.flows {
+		if g == f {
+			last := len(w.flows) - 1
+			w.flows[i] = w.flows[last]
+			w.flows[last] = nil
+			w.flows = w.flows[:last]
+			return
+		}
+	}
+}
+
+// connectTCP opens a client socket to the server worker's address and
+// starts a non-blocking connect; the flow sees EPOLLOUT when it completes.
+func (w *worker) connectTCP(to netip.AddrPort) (int, *AddrInfo, error) {
+	ai := addrInfo(to, false)
+	fd, err := w.openSocket(ai)
+	if err != nil {
+		return -1, nil, err
+	}
+	if err := w.s.bindLocal(fd); err != nil {
+		unix.Close(fd)
+		return -1, nil, err
+	}
+	err = unix.Connect(fd, sockaddr(to))
+	if err != nil && err != unix.EINPROGRESS {
+		w.closeSocket(fd, ai)
+		return -1, nil, fmt.Errorf("connect to %s: %w", to, err)
+	}
+	return fd, ai, nil
+}

@@ -1,0 +1,261 @@
+package kit
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Workload names one of the kit's traffic patterns.
+type Workload string
+
+// The workloads of SPEC.md.
+const (
+	TCPRR     Workload = "tcp_rr"
+	TCPCRR    Workload = "tcp_crr"
+	TCPStream Workload = "tcp_stream"
+	UDPRR     Workload = "udp_rr"
+	UDPStream Workload = "udp_stream"
+)
+
+// Workloads lists every workload in a stable order.
+var Workloads = []Workload{TCPRR, TCPCRR, TCPStream, UDPRR, UDPStream}
+
+// ParseWorkload returns the workload called name, or an error listing the
+// known ones.
+func ParseWorkload(name string) (Workload, error) {
+	for _, w := range Workloads {
+		if string(w) == name {
+			return w, nil
+		}
+	}
+	return "", fmt.Errorf("unknown workload %q (want one of tcp_rr, tcp_crr, tcp_stream, udp_rr, udp_stream)", name)
+}
+
+// IsRR reports whether the workload is request/response.
+func (w Workload) IsRR() bool { return w == TCPRR || w == TCPCRR || w == UDPRR }
+
+// IsStream reports whether the workload is a bulk transfer.
+func (w Workload) IsStream() bool { return w == TCPStream || w == UDPStream }
+
+// IsUDP reports whether the workload runs over UDP.
+func (w Workload) IsUDP() bool { return w == UDPRR || w == UDPStream }
+
+// Family selects the address family of a run.
+type Family int
+
+// Address families: Unspec lets the host's address decide.
+const (
+	Unspec Family = iota
+	IPv4
+	IPv6
+)
+
+func (f Family) String() string {
+	switch f {
+	case IPv4:
+		return "ipv4"
+	case IPv6:
+		return "ipv6"
+	}
+	return "unspec"
+}
+
+// Default values of Options, as neper's.
+const (
+	DefaultControlPort = 12866
+	DefaultDataPort    = 12867
+	DefaultMagic       = 42
+	DefaultBufferSize  = 16384
+	DefaultMaxEvents   = 1000
+	DefaultBacklog     = 4096
+)
+
+// Options is everything a run needs to know, on either side. The zero
+// value is not useful; start from DefaultOptions.
+type Options struct {
+	Workload Workload
+
+	// Connectivity.
+	Client      bool   // -c: this side is the client
+	Host        string // -H: the server's address (client) or the address to bind (server)
+	LocalHost   string // -L: the local address to bind
+	ControlPort int    // -C: 0 picks a free port (server)
+	DataPort    int    // -P: 0 picks a free port (server)
+	Family      Family // -4/-6
+	Magic       uint32 // --magic: both sides must agree
+	ReusePort   bool   // --reuseport: UDP server workers share one port
+	ReuseAddr   bool   // --reuseaddr: SO_REUSEADDR on listening sockets
+
+	// Workload shape.
+	NumFlows      int           // -F
+	NumThreads    int           // -T
+	NumClients    int           // --num-clients: the server waits for this many clients
+	TestLength    time.Duration // -l when positive
+	Transactions  int64         // -l when negative (rr workloads): total transactions
+	SuicideLength time.Duration // -s: a whole run is aborted after this long (0: never)
+	BufferSize    int           // -B
+	RequestSize   int           // -Q
+	ResponseSize  int           // -R
+	EnableRead    bool          // -r
+	EnableWrite   bool          // -w
+	EdgeTrigger   bool          // -E
+	Delay         time.Duration // -D: pause between writes of a flow
+	MaxEvents     int           // --maxevents
+	Nonblocking   bool          // --nonblocking (hookperf's sockets are always non-blocking)
+	PinCPU        bool          // -U: pin worker i to CPU i modulo the CPU count
+	DryRun        bool          // -n: validate and print options, no traffic
+	ListenBacklog int           // --listen-backlog
+
+	// TCP.
+	MaxPacingRate     uint64        // -m: bytes/s, 0 for none
+	MinRTO            time.Duration // --min-rto: 0 for the kernel's
+	CongestionControl string        // --congestion-control: "" for the default
+
+	// Statistics.
+	Interval    time.Duration // -I
+	AllSamples  string        // -A: CSV file, "" for none
+	Percentiles []float64     // -p
+	Warmup      time.Duration // --warmup
+
+	// Output.
+	JSON        bool // --json
+	LogToStderr bool // -V
+}
+
+// DefaultOptions returns the options of a plain run of workload w: one
+// flow, one thread, ten seconds, neper's ports and sizes.
+func DefaultOptions(w Workload) Options {
+	return Options{
+		Workload:      w,
+		ControlPort:   DefaultControlPort,
+		DataPort:      DefaultDataPort,
+		Magic:         DefaultMagic,
+		NumFlows:      1,
+		NumThreads:    1,
+		NumClients:    1,
+		TestLength:    10 * time.Second,
+		BufferSize:    DefaultBufferSize,
+		RequestSize:   1,
+		ResponseSize:  1,
+		MaxEvents:     DefaultMaxEvents,
+		ListenBacklog: DefaultBacklog,
+		Interval:      time.Second,
+	}
+}
+
+// Validate checks every option and returns all problems at once, each
+// naming its flag. It opens no socket.
+func (o *Options) Validate() error {
+	var errs []error
+	bad := func(flag, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{flag}, args...)...))
+	}
+	if _, err := ParseWorkload(string(o.Workload)); err != nil {
+		errs = append(errs, err)
+	}
+	port := func(flag string, p int) {
+		if p < 0 || p > 65535 {
+			bad(flag, "port must be in 0..65535, got %d", p)
+		}
+	}
+	port("-C/--control-port", o.ControlPort)
+	port("-P/--port", o.DataPort)
+	if o.Client && o.ControlPort == 0 {
+		bad("-C/--control-port", "a client needs the server's control port, got 0")
+	}
+	if o.NumFlows < 1 {
+		bad("-F/--num-flows", "must be at least 1, got %d", o.NumFlows)
+	}
+	if o.NumThreads < 1 {
+		bad("-T/--num-threads", "must be at least 1, got %d", o.NumThreads)
+	}
+	if o.NumFlows >= 1 && o.NumThreads > o.NumFlows && o.Client {
+		bad("-T/--num-threads", "%d threads for %d flows leaves threads idle; use at most -T %d", o.NumThreads, o.NumFlows, o.NumFlows)
+	}
+	if o.NumClients < 1 {
+		bad("--num-clients", "must be at least 1, got %d", o.NumClients)
+	}
+	if o.TestLength < 0 {
+		bad("-l/--test-length", "must not be negative here, got %v", o.TestLength)
+	}
+	if o.Transactions < 0 {
+		bad("-l/--test-length", "transaction count must be positive, got %d", o.Transactions)
+	}
+	if o.Transactions > 0 && !o.Workload.IsRR() {
+		bad("-l/--test-length", "a negative length (a transaction count) needs an rr workload, not %s", o.Workload)
+	}
+	if o.TestLength == 0 && o.Transactions == 0 {
+		bad("-l/--test-length", "must not be zero")
+	}
+	if o.SuicideLength < 0 {
+		bad("-s/--suicide-length", "must not be negative, got %v", o.SuicideLength)
+	}
+	if o.BufferSize < 1 || o.BufferSize > 1<<26 {
+		bad("-B/--buffer-size", "must be in 1..%d, got %d", 1<<26, o.BufferSize)
+	}
+	maxMsg := o.BufferSize
+	if o.Workload.IsUDP() && maxMsg > 65507 {
+		maxMsg = 65507
+	}
+	if o.Workload.IsRR() {
+		if o.RequestSize < 1 || o.RequestSize > maxMsg {
+			bad("-Q/--request-size", "must be in 1..%d (at most -B and one datagram), got %d", maxMsg, o.RequestSize)
+		}
+		if o.ResponseSize < 1 || o.ResponseSize > maxMsg {
+			bad("-R/--response-size", "must be in 1..%d (at most -B and one datagram), got %d", maxMsg, o.ResponseSize)
+		}
+	}
+	if o.Workload == UDPStream && o.BufferSize > 65507 {
+		bad("-B/--buffer-size", "a udp_stream datagram holds at most 65507 bytes, got %d", o.BufferSize)
+	}
+	if o.Delay < 0 {
+		bad("-D/--delay", "must not be negative, got %v", o.Delay)
+	}
+	if o.MaxEvents < 1 {
+		bad("--maxevents", "must be at least 1, got %d", o.MaxEvents)
+	}
+	if o.ListenBacklog < 1 {
+		bad("--listen-backlog", "must be at least 1, got %d", o.ListenBacklog)
+	}
+	if o.MinRTO < 0 {
+		bad("--min-rto", "must not be negative, got %v", o.MinRTO)
+	}
+	if o.Workload.IsUDP() {
+		if o.MaxPacingRate != 0 {
+			bad("-m/--max-pacing-rate", "applies to TCP workloads, not %s", o.Workload)
+		}
+		if o.CongestionControl != "" {
+			bad("--congestion-control", "applies to TCP workloads, not %s", o.Workload)
+		}
+	}
+	if len(o.CongestionControl) > 15 {
+		bad("--congestion-control", "%q is longer than a kernel name (15 bytes)", o.CongestionControl)
+	}
+	if o.Interval < time.Millisecond {
+		bad("-I/--interval", "must be at least 1ms, got %v", o.Interval)
+	}
+	for _, p := range o.Percentiles {
+		if !(p > 0 && p <= 100) {
+			bad("-p/--percentiles", "%v is not in (0, 100]", p)
+		}
+	}
+	if o.Warmup < 0 {
+		bad("--warmup", "must not be negative, got %v", o.Warmup)
+	}
+	if o.TestLength > 0 && o.Warmup >= o.TestLength {
+		bad("--warmup", "%v leaves nothing of a %v test to measure", o.Warmup, o.TestLength)
+	}
+	return errors.Join(errs...)
+}
+
+// Directions tells which side writes and which reads in a stream
+// workload: by default the client writes and the server reads; -r and -w
+// given to the client choose, and both make the stream bidirectional.
+func (o *Options) Directions() (clientWrites, serverWrites bool) {
+	r, w := o.EnableRead, o.EnableWrite
+	if !r && !w {
+		return true, false
+	}
+	return w, r
+}

@@ -1,0 +1,288 @@
+package kit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// server is a listening control socket and the test it will serve.
+type server struct {
+	opts    *Options
+	cfg     *SideConfig
+	ln      net.Listener
+	addr    netip.AddrPort // where the control socket listens
+	bind    netip.Addr     // the address data sockets bind to
+	invalid uint64
+}
+
+// listenServer opens the control socket, so that a caller (RunLocal, a
+// test) knows the port before the server waits for its client.
+func listenServer(opts *Options, cfg *SideConfig) (*server, error) {
+	bind, err := serverBindAddr(opts)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	srv := &server{opts: opts, cfg: cfg, bind: bind}
+	err = onSideThread(cfg, func() error {
+		network := "tcp4"
+		if bind.Is6() {
+			network = "tcp6"
+		}
+		ln, err := net.Listen(network, netip.AddrPortFrom(bind, uint16(opts.ControlPort)).String())
+		if err != nil {
+			return err
+		}
+		srv.ln = ln
+		return nil
+	})
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("-C/--control-port: %w", err)}
+	}
+	srv.addr = srv.ln.Addr().(*net.TCPAddr).AddrPort()
+	if srv.addr.Addr().Is4In6() {
+		srv.addr = netip.AddrPortFrom(srv.addr.Addr().Unmap(), srv.addr.Port())
+	}
+	if srv.addr.Addr().IsUnspecified() {
+		srv.addr = netip.AddrPortFrom(loopback(bind.Is6()), srv.addr.Port())
+	}
+	if cfg.Listening != nil {
+		cfg.Listening(srv.addr)
+	}
+	return srv, nil
+}
+
+// serverBindAddr is the address a server binds: -L, else -H, else the
+// wildcard of its family (IPv4 unless -6).
+func serverBindAddr(o *Options) (netip.Addr, error) {
+	host := o.LocalHost
+	if host == "" {
+		host = o.Host
+	}
+	if host == "" {
+		if o.Family == IPv6 {
+			return netip.IPv6Unspecified(), nil
+		}
+		return netip.IPv4Unspecified(), nil
+	}
+	return resolve(context.Background(), host, o.Family)
+}
+
+func loopback(v6 bool) netip.Addr {
+	if v6 {
+		return netip.IPv6Loopback()
+	}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
+}
+
+// resolve turns a host name or literal into one address of the family.
+func resolve(ctx context.Context, host string, fam Family) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		a = a.Unmap()
+		if (fam == IPv4 && !a.Is4()) || (fam == IPv6 && !a.Is6()) {
+			return netip.Addr{}, fmt.Errorf("host %s is not an %s address", host, fam)
+		}
+		return a, nil
+	}
+	network := map[Family]string{Unspec: "ip", IPv4: "ip4", IPv6: "ip6"}[fam]
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	if err != nil || len(addrs) == 0 {
+		return netip.Addr{}, fmt.Errorf("host %q does not resolve: %v", host, err)
+	}
+	for _, a := range addrs { // prefer IPv4 when the family is open, as neper does
+		if a.Unmap().Is4() || fam == IPv6 {
+			return a.Unmap(), nil
+		}
+	}
+	return addrs[0], nil
+}
+
+// serve waits for its clients, runs the test and returns the result.
+func (srv *server) serve(ctx context.Context) (*Result, error) {
+	defer srv.ln.Close()
+	events := make(chan event, 16)
+	conns, err := srv.acceptClients(ctx, events)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	res := &Result{Side: ServerSide, Options: *srv.opts, InvalidSecretCount: srv.invalid}
+	if err != nil {
+		return res, err
+	}
+	opts := srv.opts
+	s, err := newSideRun(opts, srv.cfg, ServerSide)
+	if err != nil {
+		return res, err
+	}
+	defer s.close()
+	s.bind = netip.AddrPortFrom(srv.bind, uint16(opts.DataPort))
+	fail := func(err error) (*Result, error) {
+		for _, c := range conns {
+			c.abort(err)
+		}
+		s.stopWorkers()
+		return res, err
+	}
+	if err := s.startWorkers(); err != nil {
+		return fail(err)
+	}
+	ports := make([]uint16, len(s.dataAddrs))
+	for i, a := range s.dataAddrs {
+		ports[i] = a.Port()
+	}
+	for _, c := range conns {
+		if err := c.send(&message{Type: msgWelcome, Ports: ports}); err != nil {
+			return fail(err)
+		}
+	}
+	// Wait for every client's start, then measure until every client stops.
+	started, stopped := 0, 0
+	remote := &Figures{}
+	beat := time.NewTicker(heartbeatEvery(srv.cfg))
+	defer beat.Stop()
+	for stopped < len(conns) {
+		select {
+		case ev := <-events:
+			if ev.err != nil {
+				return fail(fmt.Errorf("control: client %s vanished: %w", ev.from.c.RemoteAddr(), ev.err))
+			}
+			ev.from.seen = time.Now()
+			switch ev.m.Type {
+			case msgStart:
+				if started++; started == len(conns) {
+					s.setPhase(phaseRunning)
+					res.TimeStart = time.Now()
+					res.RusageStart = getRusage(0)
+				}
+			case msgStop:
+				stopped++
+				remote.add(ev.m.Figures)
+			case msgAbort:
+				return fail(fmt.Errorf("control: client gave up: %s", ev.m.Error))
+			}
+		case <-beat.C:
+			for _, c := range conns {
+				if time.Since(c.seen) > srv.cfg.peerTimeout() {
+					return fail(fmt.Errorf("control: no word from client %s for %v", c.c.RemoteAddr(), srv.cfg.peerTimeout()))
+				}
+				_ = c.send(&message{Type: msgHeartbeat})
+			}
+		case <-s.failed:
+			return fail(s.failure())
+		case <-ctx.Done():
+			return fail(runEnded(ctx))
+		}
+	}
+	s.stopWorkers()
+	if err := s.failure(); err != nil {
+		return fail(err)
+	}
+	res.TimeEnd = time.Now()
+	res.RusageEnd = getRusage(0)
+	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
+	s.collect(res)
+	res.addRemote(remote)
+	for _, c := range conns {
+		_ = c.send(&message{Type: msgResult, Figures: res.figures()})
+	}
+	return res, nil
+}
+
+// acceptClients accepts control connections until NumClients clients
+// said a valid hello. A wrong magic is counted and dropped; garbage is
+// dropped; neither stops the server.
+func (srv *server) acceptClients(ctx context.Context, events chan event) ([]*conn, error) {
+	stop := context.AfterFunc(ctx, func() { srv.ln.Close() })
+	defer stop()
+	var conns []*conn
+	for len(conns) < srv.opts.NumClients {
+		c, err := srv.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return conns, runEnded(ctx)
+			}
+			return conns, fmt.Errorf("control: accept: %w", err)
+		}
+		h, err := srv.readHello(c)
+		if err != nil {
+			srv.cfg.logf("control: %s: %v", c.RemoteAddr(), err)
+			c.Close()
+			continue
+		}
+		if len(conns) == 0 {
+			srv.adopt(h)
+		}
+		conns = append(conns, newConn(c, events))
+	}
+	return conns, nil
+}
+
+// readHello reads and checks a client's first message.
+func (srv *server) readHello(c net.Conn) (*hello, error) {
+	_ = c.SetReadDeadline(time.Now().Add(srv.cfg.peerTimeout()))
+	m, err := readMessage(c)
+	_ = c.SetReadDeadline(time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("bad hello: %w", err)
+	}
+	if m.Type != msgHello {
+		return nil, fmt.Errorf("%w: expected hello, got %s", ErrProtocol, m.Type)
+	}
+	if m.Magic != srv.opts.Magic {
+		srv.invalid++
+		err := fmt.Errorf("wrong magic %d (this server's is %d)", m.Magic, srv.opts.Magic)
+		_ = writeMessage(c, &message{Type: msgAbort, Error: err.Error()}, time.Second)
+		return nil, err
+	}
+	if m.Hello.Workload != srv.opts.Workload {
+		err := fmt.Errorf("workload %s asked of a %s server", m.Hello.Workload, srv.opts.Workload)
+		_ = writeMessage(c, &message{Type: msgAbort, Error: err.Error()}, time.Second)
+		return nil, err
+	}
+	return m.Hello, nil
+}
+
+// adopt takes the options a server learns from its client.
+func (srv *server) adopt(h *hello) {
+	o := srv.opts
+	o.NumFlows = h.NumFlows
+	o.TestLength, o.Transactions = h.TestLength, h.Transactions
+	o.BufferSize = max(o.BufferSize, h.BufferSize)
+	o.RequestSize, o.ResponseSize = h.RequestSize, h.ResponseSize
+	o.EnableRead, o.EnableWrite = h.EnableRead, h.EnableWrite
+	o.Delay = h.Delay
+}
+
+func heartbeatEvery(cfg *SideConfig) time.Duration {
+	return max(cfg.peerTimeout()/5, 10*time.Millisecond)
+}
+
+// runEnded explains why a context ended a run.
+func runEnded(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errors.New("the run took longer than -s/--suicide-length allows")
+	}
+	return ctx.Err()
+}
+
+// add sums another client's figures into f.
+func (f *Figures) add(o *Figures) {
+	f.Transactions += o.Transactions
+	f.BytesRead += o.BytesRead
+	f.BytesWritten += o.BytesWritten
+	f.PacketsRead += o.PacketsRead
+	f.PacketsWritten += o.PacketsWritten
+	f.Throughput += o.Throughput
+	f.ReadBitrate += o.ReadBitrate
+	f.WriteBitrate += o.WriteBitrate
+	f.LocalBitrate += o.LocalBitrate
+	f.Seconds = max(f.Seconds, o.Seconds)
+}
+

@@ -1,0 +1,244 @@
+package kit
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Phases of a side, stored in sideRun.phase and read by every worker once
+// per event batch.
+const (
+	phaseSetup    int32 = iota // connecting and accepting, not measuring
+	phaseRunning               // measuring
+	phaseStopping              // workers take their last sample and end
+)
+
+// workload opens what a worker needs before the start: a server's
+// listening or bound sockets, a client's flows.
+type workload interface {
+	setup(w *worker) error
+}
+
+// sideRun is the state one side shares among its workers. The fields the
+// workers read while running are set before the workers start, or
+// published through phase (an atomic) and the wake-up eventfd.
+type sideRun struct {
+	opts    *Options
+	cfg     *SideConfig
+	side    Side
+	wl      workload
+	workers int
+	base    time.Time // the side's clock starts here
+	start   time.Duration
+	wake    int // eventfd, registered edge-triggered in every worker's epoll set
+	phase   atomic.Int32
+
+	hookNames map[string]string
+
+	mu        sync.Mutex
+	dataAddrs []netip.AddrPort // server: per worker; client: the server's
+	bind      netip.AddrPort   // server: where to bind; client: local address (may be invalid)
+	err       error            // the first fatal error
+	failed    chan struct{}    // closed with err
+
+	connected chan struct{}  // client: a value per worker once its flows connect
+	finished  chan *worker   // each worker once its loop ends
+	wg        sync.WaitGroup // worker goroutines
+	list      []*worker
+}
+
+func newSideRun(opts *Options, cfg *SideConfig, side Side) (*sideRun, error) {
+	wake, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	s := &sideRun{
+		opts: opts, cfg: cfg, side: side, workers: opts.NumThreads,
+		base: time.Now(), wake: wake,
+		failed:    make(chan struct{}),
+		connected: make(chan struct{}, opts.NumThreads),
+		finished:  make(chan *worker, opts.NumThreads),
+		dataAddrs: make([]netip.AddrPort, opts.NumThreads),
+	}
+	s.wl = workloadFor(opts, side)
+	s.hookNames = map[string]string{}
+	for _, h := range []string{"socket", "close", "sendmsg", "recvmsg", "recverr"} {
+		s.hookNames[h] = side.String() + "_" + h
+	}
+	return s, nil
+}
+
+// clock is the side's monotonic time.
+func (s *sideRun) clock() time.Duration { return time.Since(s.base) }
+
+func timeDuration(ns int64) time.Duration { return time.Duration(ns) }
+
+func (s *sideRun) hookName(h string) string { return s.hookNames[h] }
+
+// fail records the first fatal error and stops every worker.
+func (s *sideRun) fail(err error) {
+	s.mu.Lock()
+	first := s.err == nil
+	if first {
+		s.err = err
+	}
+	s.mu.Unlock()
+	if first {
+		close(s.failed)
+		s.setPhase(phaseStopping)
+	}
+}
+
+func (s *sideRun) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// setPhase publishes a phase and wakes every worker to see it.
+func (s *sideRun) setPhase(p int32) {
+	switch p {
+	case phaseRunning:
+		// Only the side's control goroutine starts a run, once.
+		if s.phase.Load() != phaseSetup {
+			return
+		}
+		s.start = s.clock()
+		s.phase.Store(phaseRunning)
+	case phaseStopping:
+		s.phase.Store(phaseStopping)
+	}
+	var one = [8]byte{1}
+	_, _ = unix.Write(s.wake, one[:])
+}
+
+// bindAddr is the address server worker i binds its data socket to.
+func (s *sideRun) bindAddr(i int) netip.AddrPort {
+	ap := s.bind
+	if s.opts.Workload.IsUDP() && !s.opts.ReusePort && ap.Port() != 0 {
+		return netip.AddrPortFrom(ap.Addr(), ap.Port()+uint16(i))
+	}
+	if i > 0 && ap.Port() == 0 && (!s.opts.Workload.IsUDP() || s.opts.ReusePort) {
+		// Worker 0 picked a free port; the others share it.
+		return netip.AddrPortFrom(ap.Addr(), s.dataAddrs[0].Port())
+	}
+	return ap
+}
+
+func (s *sideRun) setDataAddr(i int, ap netip.AddrPort) {
+	s.mu.Lock()
+	s.dataAddrs[i] = ap
+	s.mu.Unlock()
+}
+
+// peerAddr is the server address client flow id talks to.
+func (s *sideRun) peerAddr(id int) netip.AddrPort {
+	return s.dataAddrs[id%len(s.dataAddrs)]
+}
+
+// bindLocal binds a client socket to -L, if given.
+func (s *sideRun) bindLocal(fd int) error {
+	if !s.bind.IsValid() {
+		return nil
+	}
+	_, err := bindTo(fd, s.bind)
+	return err
+}
+
+// quota is how many transactions client flow id runs: -l -N spread over
+// the flows so that they add up to exactly N; -1 when time-limited.
+func (s *sideRun) quota(id int) int64 {
+	n := s.opts.Transactions
+	if n <= 0 {
+		return -1
+	}
+	f := int64(s.opts.NumFlows)
+	q := n / f
+	if int64(id) < n%f {
+		q++
+	}
+	return q
+}
+
+// flowsOf lists the client flow ids worker i owns.
+func (s *sideRun) flowsOf(i int) []int {
+	var ids []int
+	for id := i; id < s.opts.NumFlows; id += s.workers {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// expectedSamples sizes a worker's sample slice so that a timed run never
+// grows it.
+func (s *sideRun) expectedSamples() int {
+	if s.opts.TestLength > 0 {
+		return int(s.opts.TestLength/s.opts.Interval) + 3
+	}
+	return 64
+}
+
+// flowConnected notes one more connected client flow; once all of a
+// worker's flows are connected, the side hears of it.
+func (w *worker) flowConnected() {
+	w.pending--
+	if w.pending == 0 {
+		w.s.connected <- struct{}{}
+	}
+}
+
+// startWorkers starts the workers one after the other, each on its own
+// locked OS thread, and returns once all have opened their sockets (or the
+// first failed).
+func (s *sideRun) startWorkers() error {
+	for i := 0; i < s.workers; i++ {
+		w := &worker{s: s, id: i}
+		s.list = append(s.list, w)
+		ready := make(chan error, 1)
+		s.wg.Add(1)
+		go s.runWorker(w, ready)
+		if err := <-ready; err != nil {
+			return fmt.Errorf("%s worker %d: %w", s.side, i, err)
+		}
+	}
+	return nil
+}
+
+func (s *sideRun) runWorker(w *worker, ready chan<- error) {
+	defer s.wg.Done()
+	// Never unlocked: a thread that entered a namespace or was pinned to a
+	// CPU dies with its goroutine.
+	runtime.LockOSThread()
+	defer func() {
+		w.closeAll()
+		s.finished <- w
+	}()
+	if err := w.setup(); err != nil {
+		ready <- err
+		return
+	}
+	if s.side == ClientSide && w.pending == 0 {
+		s.connected <- struct{}{}
+	}
+	ready <- nil
+	if err := w.loop(); err != nil {
+		s.fail(fmt.Errorf("%s worker %d: %w", s.side, w.id, err))
+	}
+}
+
+// stopWorkers stops every worker and waits for them to end.
+func (s *sideRun) stopWorkers() {
+	s.setPhase(phaseStopping)
+	s.wg.Wait()
+}
+
+// close releases what the side holds after its workers ended.
+func (s *sideRun) close() {
+	unix.Close(s.wake)
+}

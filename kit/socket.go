@@ -1,0 +1,166 @@
+package kit
+
+import (
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// openSocket creates a data socket for ai, applies the options every data
+// socket of the run gets, and runs the socket-opened hook.
+func (w *worker) openSocket(ai *AddrInfo) (int, error) {
+	fd, err := newSocket(ai.Family, ai.SockType)
+	if err != nil {
+		return -1, err
+	}
+	if err := w.s.applySocketOptions(fd, ai); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if w.hooks != nil && w.hooks.SocketOpened != nil {
+		if err := w.hooks.SocketOpened(fd, ai); err != nil {
+			unix.Close(fd)
+			return -1, &HookError{Hook: w.s.hookName("socket"), Err: err}
+		}
+	}
+	return fd, nil
+}
+
+// closeSocket runs the closing hook, drops fd from the epoll set and
+// closes it. A hook failure is recorded as the run's error; the socket is
+// closed all the same.
+func (w *worker) closeSocket(fd int, ai *AddrInfo) {
+	if w.hooks != nil && w.hooks.SocketClosing != nil {
+		if err := w.hooks.SocketClosing(fd, ai); err != nil {
+			w.s.fail(&HookError{Hook: w.s.hookName("close"), Err: err})
+		}
+	}
+	w.unregister(fd)
+	unix.Close(fd)
+}
+
+// applySocketOptions sets what the options ask of every data socket.
+func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
+	o := s.opts
+	if ai.SockType == unix.SOCK_STREAM {
+		if o.MaxPacingRate > 0 {
+			if err := unix.SetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_MAX_PACING_RATE, o.MaxPacingRate); err != nil {
+				return fmt.Errorf("setsockopt SO_MAX_PACING_RATE %d: %w", o.MaxPacingRate, err)
+			}
+		}
+		if o.CongestionControl != "" {
+			if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, o.CongestionControl); err != nil {
+				return fmt.Errorf("setsockopt TCP_CONGESTION %q: %w", o.CongestionControl, err)
+			}
+		}
+	}
+	return nil
+}
+
+// setReuse sets the reuse options a server socket needs.
+func setReuse(fd int, port, addr bool) error {
+	if port {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return fmt.Errorf("setsockopt SO_REUSEPORT: %w", err)
+		}
+	}
+	if addr {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return fmt.Errorf("setsockopt SO_REUSEADDR: %w", err)
+		}
+	}
+	return nil
+}
+
+// bindTo binds fd and returns the address it got (the port filled in).
+func bindTo(fd int, ap netip.AddrPort) (netip.AddrPort, error) {
+	if err := unix.Bind(fd, sockaddr(ap)); err != nil {
+		return netip.AddrPort{}, fmt.Errorf("bind %s: %w", ap, err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("getsockname: %w", err)
+	}
+	return addrPortOf(sa), nil
+}
+
+// addrInfo builds the AddrInfo handed to socket hooks.
+func addrInfo(ap netip.AddrPort, udp bool) *AddrInfo {
+	ai := &AddrInfo{Family: familyOf(ap.Addr()), SockType: unix.SOCK_STREAM, Protocol: unix.IPPROTO_TCP, Addr: ap}
+	if udp {
+		ai.SockType, ai.Protocol = unix.SOCK_DGRAM, unix.IPPROTO_UDP
+	}
+	return ai
+}
+
+// socketError reads and clears a socket's pending error.
+func socketError(fd int) error {
+	v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return err
+	}
+	if v != 0 {
+		return unix.Errno(v)
+	}
+	return nil
+}
+
+// The data path through the hooks. Each returns the bytes moved and the
+// socket call's errno; a non-nil error is fatal to the run.
+
+func (w *worker) read(fd int, b []byte) (int, unix.Errno, error) {
+	if w.hooks == nil || w.hooks.RecvMsg == nil {
+		n, e := sysRead(fd, b)
+		return n, e, nil
+	}
+	w.msg = Msg{Buf: b}
+	return w.callPacketHook(w.hooks.RecvMsg, "recvmsg", fd, 0)
+}
+
+func (w *worker) write(fd int, b []byte) (int, unix.Errno, error) {
+	if w.hooks == nil || w.hooks.SendMsg == nil {
+		n, e := sysWrite(fd, b)
+		return n, e, nil
+	}
+	w.msg = Msg{Buf: b}
+	return w.callPacketHook(w.hooks.SendMsg, "sendmsg", fd, 0)
+}
+
+func (w *worker) callPacketHook(h PacketHook, name string, fd, flags int) (int, unix.Errno, error) {
+	n, err := h(fd, &w.msg, flags)
+	if err != nil {
+		if e, ok := err.(unix.Errno); ok {
+			return -1, e, nil
+		}
+		return -1, 0, &HookError{Hook: w.s.hookName(name), Err: err}
+	}
+	if n < 0 {
+		return -1, unix.EIO, nil
+	}
+	return n, 0, nil
+}
+
+// drainErrors handles EPOLLERR: the recverr hook reads the error queue if
+// there is one; otherwise the kit drains it. It returns the socket's
+// pending error, if any, once the queue is empty.
+func (w *worker) drainErrors(fd int) error {
+	for i := 0; i < 64; i++ {
+		var e unix.Errno
+		if w.hooks != nil && w.hooks.RecvErr != nil {
+			w.msg = Msg{Buf: w.buf, Control: w.ctl}
+			var err error
+			_, e, err = w.callPacketHook(w.hooks.RecvErr, "recverr", fd, unix.MSG_ERRQUEUE)
+			if err != nil {
+				return err
+			}
+		} else {
+			w.msg = Msg{Buf: w.buf, Control: w.ctl}
+			_, e = sysRecvmsg(fd, &w.msg, unix.MSG_ERRQUEUE)
+		}
+		if e != 0 {
+			break
+		}
+	}
+	return socketError(fd)
+}

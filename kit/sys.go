@@ -1,0 +1,148 @@
+package kit
+
+import (
+	"fmt"
+	"net/netip"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The data path's syscalls. Data sockets are always non-blocking, so
+// these use RawSyscall: they never block, and skipping the scheduler's
+// syscall bookkeeping is measurable at a million calls a second.
+
+func sysRead(fd int, b []byte) (int, unix.Errno) {
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	return int(n), e
+}
+
+func sysWrite(fd int, b []byte) (int, unix.Errno) {
+	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	return int(n), e
+}
+
+// sysRecvfrom reads one datagram and the sender's address into sa.
+func sysRecvfrom(fd int, b []byte, sa *unix.RawSockaddrAny, salen *uint32) (int, unix.Errno) {
+	*salen = unix.SizeofSockaddrAny
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+		0, uintptr(unsafe.Pointer(sa)), uintptr(unsafe.Pointer(salen)))
+	return int(n), e
+}
+
+// sysSendto sends one datagram to the address in sa.
+func sysSendto(fd int, b []byte, sa *unix.RawSockaddrAny, salen uint32) (int, unix.Errno) {
+	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+		0, uintptr(unsafe.Pointer(sa)), uintptr(salen))
+	return int(n), e
+}
+
+// sysRecvmsg is recvmsg(2) over a kit Msg: it fills Buf, Name and Control
+// and records the lengths the kernel returned.
+func sysRecvmsg(fd int, m *Msg, flags int) (int, unix.Errno) {
+	var iov unix.Iovec
+	var h unix.Msghdr
+	fillMsghdr(&h, &iov, m)
+	n, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&h)), uintptr(flags))
+	if e == 0 {
+		m.NameLen = int(h.Namelen)
+		m.ControlLen = int(h.Controllen)
+		m.Flags = int(h.Flags)
+	}
+	return int(n), e
+}
+
+// sysSendmsg is sendmsg(2) over a kit Msg.
+func sysSendmsg(fd int, m *Msg, flags int) (int, unix.Errno) {
+	var iov unix.Iovec
+	var h unix.Msghdr
+	fillMsghdr(&h, &iov, m)
+	h.Namelen = uint32(m.NameLen)
+	if m.NameLen == 0 {
+		h.Name = nil
+	}
+	h.SetControllen(m.ControlLen)
+	if m.ControlLen == 0 {
+		h.Control = nil
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&h)), uintptr(flags))
+	return int(n), e
+}
+
+func fillMsghdr(h *unix.Msghdr, iov *unix.Iovec, m *Msg) {
+	if len(m.Buf) > 0 {
+		iov.Base = &m.Buf[0]
+		iov.SetLen(len(m.Buf))
+		h.Iov = iov
+		h.SetIovlen(1)
+	}
+	if len(m.Name) > 0 {
+		h.Name = &m.Name[0]
+		h.Namelen = uint32(len(m.Name))
+	}
+	if len(m.Control) > 0 {
+		h.Control = &m.Control[0]
+		h.SetControllen(len(m.Control))
+	}
+}
+
+// SendMsg is the plain sendmsg(2) a Go hook may call to pass a message on
+// unchanged. It returns unix.Errno on failure.
+func SendMsg(fd int, m *Msg, flags int) (int, error) {
+	n, e := sysSendmsg(fd, m, flags)
+	if e != 0 {
+		return -1, e
+	}
+	return n, nil
+}
+
+// RecvMsg is the plain recvmsg(2) a Go hook may call. It returns
+// unix.Errno on failure.
+func RecvMsg(fd int, m *Msg, flags int) (int, error) {
+	n, e := sysRecvmsg(fd, m, flags)
+	if e != 0 {
+		return -1, e
+	}
+	return n, nil
+}
+
+// newSocket opens a non-blocking, close-on-exec socket.
+func newSocket(family, sotype int) (int, error) {
+	fd, err := unix.Socket(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+	return fd, nil
+}
+
+// sockaddr converts an address and port to the unix form.
+func sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if ap.Addr().Is4() {
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	}
+	sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	return sa
+}
+
+// addrPortOf converts a unix sockaddr back, for bound-port lookups.
+func addrPortOf(sa unix.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
+	}
+	return netip.AddrPort{}
+}
+
+func familyOf(a netip.Addr) int {
+	if a.Is4() {
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
+}
+
+// isAgain reports whether a socket call should be retried when the socket
+// is ready again.
+func isAgain(e syscall.Errno) bool { return e == unix.EAGAIN || e == unix.EINTR }

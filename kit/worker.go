@@ -1,0 +1,319 @@
+package kit
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hookperf/hookperf/kit/internal/poller"
+	"github.com/hookperf/hookperf/kit/internal/stats"
+)
+
+// handler reacts to the epoll events of one file descriptor.
+type handler interface {
+	handle(w *worker, events uint32) error
+}
+
+// worker is one epoll loop on one locked OS thread, with its flows, its
+// buffer, its hooks and its counters. Nothing in it is shared with other
+// workers while the run lasts.
+type worker struct {
+	s     *sideRun
+	id    int
+	poll  *poller.Poller
+	hooks *Hooks // nil: plain syscalls
+	buf   []byte
+	msg   Msg    // re-pointed for every hook call
+	ctl   []byte // control buffer for error-queue reads
+
+	handlers []handler // indexed by fd
+	flows    []flow    // this worker's flows (client: assigned; server: accepted)
+	closers  []func()  // listening and other per-worker sockets, closed last
+
+	now      time.Duration // monotonic time of the current event batch, since the side's base
+	started  bool
+	start    time.Duration // when measurement started
+	deadline time.Duration // client: when to stop (0: no time limit)
+	next     time.Duration // next sample
+	pending  int           // client flows still connecting
+	active   int           // flows that have not finished their transaction quota
+
+	c        counters
+	lat      stats.Histogram
+	interval stats.Moments // latency within the current interval
+	samples  []Sample
+	lats     []stats.Moments // latency of each sample's interval
+}
+
+// counters are a worker's (or a flow's) running totals.
+type counters struct {
+	transactions   uint64
+	bytesRead      uint64
+	bytesWritten   uint64
+	packetsRead    uint64
+	packetsWritten uint64
+	connections    uint64
+}
+
+func (c *counters) add(o *counters) {
+	c.transactions += o.transactions
+	c.bytesRead += o.bytesRead
+	c.bytesWritten += o.bytesWritten
+	c.packetsRead += o.packetsRead
+	c.packetsWritten += o.packetsWritten
+	c.connections += o.connections
+}
+
+// flow is one workload connection's state machine.
+type flow interface {
+	handler
+	// begin is called once when measurement starts.
+	begin(w *worker) error
+	// close releases the flow's socket.
+	close(w *worker)
+}
+
+// register adds fd to the epoll set with h as its handler.
+func (w *worker) register(fd int, events uint32, h handler) error {
+	if fd >= len(w.handlers) {
+		n := max(2*len(w.handlers), fd+1, 64)
+		grown := make([]handler, n)
+		copy(grown, w.handlers)
+		w.handlers = grown
+	}
+	w.handlers[fd] = h
+	if err := w.poll.Add(fd, events, int32(fd)); err != nil {
+		w.handlers[fd] = nil
+		return fmt.Errorf("epoll_ctl add fd %d: %w", fd, err)
+	}
+	return nil
+}
+
+// unregister removes fd from the epoll set; the caller closes it.
+func (w *worker) unregister(fd int) {
+	if fd < len(w.handlers) {
+		w.handlers[fd] = nil
+	}
+	_ = w.poll.Del(fd)
+}
+
+// setup prepares the worker on its own thread: namespace, CPU, poller,
+// hooks and the sockets the workload opens before the start.
+func (w *worker) setup() error {
+	s := w.s
+	if s.cfg.ThreadInit != nil {
+		if err := s.cfg.ThreadInit(); err != nil {
+			return fmt.Errorf("thread init: %w", err)
+		}
+	}
+	if s.opts.PinCPU {
+		var set unix.CPUSet
+		set.Set(w.id % runtime.NumCPU())
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			return fmt.Errorf("pin to CPU %d: %w", w.id%runtime.NumCPU(), err)
+		}
+	}
+	var err error
+	if w.poll, err = poller.New(s.opts.MaxEvents, s.opts.EdgeTrigger); err != nil {
+		return err
+	}
+	if err := w.poll.AddEdge(s.wake, poller.In, int32(s.wake)); err != nil {
+		return fmt.Errorf("register wake-up fd: %w", err)
+	}
+	if s.cfg.Hooks != nil {
+		h, err := s.cfg.Hooks.NewHooks(WorkerInfo{Side: s.side, Index: w.id, Workers: s.workers})
+		if err != nil {
+			return fmt.Errorf("hooks: %w", err)
+		}
+		w.hooks = h
+	}
+	w.buf = make([]byte, s.opts.BufferSize)
+	fill(w.buf)
+	w.ctl = make([]byte, 512)
+	w.samples = make([]Sample, 0, s.expectedSamples())
+	w.lats = make([]stats.Moments, 0, s.expectedSamples())
+	return s.wl.setup(w)
+}
+
+// fill gives a buffer recognisable, non-zero content.
+func fill(b []byte) {
+	for i := range b {
+		b[i] = byte('a' + i%26)
+	}
+}
+
+// loop runs the worker's epoll loop until the side stops or the client's
+// test is over.
+func (w *worker) loop() error {
+	s := w.s
+	for {
+		if err := w.checkPhase(); err != nil {
+			if errors.Is(err, errDone) {
+				return nil
+			}
+			return err
+		}
+		if w.started && w.done() {
+			w.finish()
+			return nil
+		}
+		evs, err := w.poll.Wait(w.timeout())
+		if err != nil {
+			return err
+		}
+		w.now = s.clock()
+		for i := range evs {
+			fd := int(evs[i].Fd)
+			if fd == s.wake {
+				continue
+			}
+			if h := w.handlers[fd]; h != nil {
+				if err := h.handle(w, evs[i].Events); err != nil {
+					return err
+				}
+			}
+		}
+		if w.started && w.now >= w.next {
+			w.sample()
+		}
+	}
+}
+
+var errDone = errors.New("done")
+
+// checkPhase follows the side's phase: start measuring, or stop.
+func (w *worker) checkPhase() error {
+	switch w.s.phase.Load() {
+	case phaseRunning:
+		if !w.started {
+			return w.begin()
+		}
+	case phaseStopping:
+		if w.started {
+			w.now = w.s.clock()
+			w.finish()
+		}
+		return errDone
+	}
+	return nil
+}
+
+// begin starts measurement and kicks off the client's flows.
+func (w *worker) begin() error {
+	s := w.s
+	w.started = true
+	w.now = s.clock()
+	w.start = s.start
+	w.next = w.start + s.opts.Interval
+	if s.side == ClientSide && s.opts.TestLength > 0 && s.opts.Transactions == 0 {
+		w.deadline = w.start + s.opts.TestLength
+	}
+	w.record(w.start)
+	for _, f := range w.flows {
+		if err := f.begin(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// done reports whether a client worker has finished its test.
+func (w *worker) done() bool {
+	if w.s.side != ClientSide {
+		return false
+	}
+	if w.deadline > 0 {
+		return w.now >= w.deadline
+	}
+	return w.active == 0
+}
+
+// timeout is how long the next epoll_wait may block.
+func (w *worker) timeout() time.Duration {
+	if !w.started {
+		return 100 * time.Millisecond
+	}
+	now := w.s.clock()
+	until := w.next
+	if w.deadline > 0 && w.deadline < until {
+		until = w.deadline
+	}
+	if until <= now {
+		return 0
+	}
+	return until - now
+}
+
+// sample records the counters at the end of each interval that passed.
+func (w *worker) sample() {
+	iv := w.s.opts.Interval
+	for w.now >= w.next {
+		w.record(w.next)
+		w.next += iv
+	}
+}
+
+// finish records the last, possibly partial, interval.
+func (w *worker) finish() {
+	end := w.now
+	if w.deadline > 0 && end > w.deadline {
+		end = w.deadline
+	}
+	if w.started && w.now >= w.next {
+		w.sample()
+	}
+	if last := w.samples[len(w.samples)-1]; end-w.start > last.Time {
+		w.record(end)
+	}
+}
+
+// record appends the worker's sample at time t (since the side's base)
+// and starts a new latency interval.
+func (w *worker) record(t time.Duration) {
+	ru := getRusage(unix.RUSAGE_THREAD)
+	sm := Sample{
+		Time:         t - w.start,
+		Worker:       w.id,
+		Transactions: w.c.transactions,
+		BytesRead:    w.c.bytesRead,
+		BytesWritten: w.c.bytesWritten,
+		Packets:      w.c.packetsRead,
+		Utime:        ru.Utime,
+		Stime:        ru.Stime,
+		Nvcsw:        ru.Nvcsw,
+		Nivcsw:       ru.Nivcsw,
+	}
+	sm.setLatency(&w.interval)
+	w.samples = append(w.samples, sm)
+	w.lats = append(w.lats, w.interval)
+	w.interval = stats.Moments{}
+}
+
+// closeAll closes every flow and per-worker socket, running close hooks,
+// then the poller and the hook set.
+func (w *worker) closeAll() {
+	for _, f := range w.flows {
+		f.close(w)
+	}
+	w.flows = nil
+	for i := len(w.closers) - 1; i >= 0; i-- {
+		w.closers[i]()
+	}
+	if w.poll != nil {
+		_ = w.poll.Close()
+	}
+	if w.hooks != nil && w.hooks.Close != nil {
+		w.hooks.Close()
+	}
+}
+
+// recordLatency adds one transaction's latency.
+func (w *worker) recordLatency(d time.Duration) {
+	w.interval.Add(int64(d))
+	if w.now-w.start >= w.s.opts.Warmup {
+		w.lat.Record(int64(d))
+	}
+}

@@ -1,0 +1,37 @@
+package kit
+
+// workloadFor picks the setup of one side of a workload.
+func workloadFor(o *Options, side Side) workload {
+	switch o.Workload {
+	case TCPRR:
+		if side == ServerSide {
+			return tcpServer{newRRServer}
+		}
+		return tcpClient{func(w *worker, id int) (flow, error) { return newRRClient(w, id, w.s.peerAddr(id)) }}
+	}
+	return nil
+}
+
+// tcpServer listens on the data port; each accepted connection becomes a
+// flow made by newFlow.
+type tcpServer struct {
+	newFlow func(w *worker, fd int) flow
+}
+
+func (t tcpServer) setup(w *worker) error { return w.listenTCP(t.newFlow) }
+
+// tcpClient opens the worker's share of the flows before the start.
+type tcpClient struct {
+	newFlow func(w *worker, id int) (flow, error)
+}
+
+func (t tcpClient) setup(w *worker) error {
+	for _, id := range w.s.flowsOf(w.id) {
+		f, err := t.newFlow(w, id)
+		if err != nil {
+			return err
+		}
+		w.flows = append(w.flows, f)
+	}
+	return nil
+}
