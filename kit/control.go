@@ -70,11 +70,11 @@ type Figures struct {
 	BytesWritten   uint64  `json:"bytes_written"`
 	PacketsRead    uint64  `json:"packets_read"`
 	PacketsWritten uint64  `json:"packets_written"`
-	Throughput     float64 `json:"throughput"`      // rr: transactions/s
-	ReadBitrate    float64 `json:"read_bitrate"`    // bit/s received
-	WriteBitrate   float64 `json:"write_bitrate"`   // bit/s sent
-	LocalBitrate   float64 `json:"local_bitrate"`   // bit/s moved either way
-	Seconds        float64 `json:"seconds"`         // the measured window
+	Throughput     float64 `json:"throughput"`    // rr: transactions/s
+	ReadBitrate    float64 `json:"read_bitrate"`  // bit/s received
+	WriteBitrate   float64 `json:"write_bitrate"` // bit/s sent
+	LocalBitrate   float64 `json:"local_bitrate"` // bit/s moved either way
+	Seconds        float64 `json:"seconds"`       // the measured window
 }
 
 // ErrProtocol marks a malformed or unexpected control message.

@@ -23,14 +23,14 @@ const (
 )
 
 type rrClient struct {
-	fd     int
-	id     int
-	ai     *AddrInfo
-	state  rrState
-	off    int   // bytes of the current request sent or response read
-	quota  int64 // transactions left (negative: unlimited)
-	sentAt int64 // ns: when the current request went out
-	wantOut bool // EPOLLOUT registered
+	fd      int
+	id      int
+	ai      *AddrInfo
+	state   rrState
+	off     int   // bytes of the current request sent or response read
+	quota   int64 // transactions left (negative: unlimited)
+	sentAt  int64 // ns: when the current request went out
+	wantOut bool  // EPOLLOUT registered
 }
 
 // newRRClient connects flow id to the server address to.

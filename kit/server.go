@@ -285,4 +285,3 @@ func (f *Figures) add(o *Figures) {
 	f.LocalBitrate += o.LocalBitrate
 	f.Seconds = max(f.Seconds, o.Seconds)
 }
-
