@@ -26,6 +26,11 @@
 #   RR_SIZE=64                 request = response bytes in rr (sockperf's minimum is 14)
 #   UDP_SIZE=1400              datagram bytes in udp_stream (neper's default)
 #   BASE_PORT=31000            first port; every run takes fresh ports above it
+#   PIN=split                  1-thread configs only: split = server on CPU 0 and
+#                              client on CPU 1 (taskset), same = both on CPU 0,
+#                              none = let the scheduler place them. On loopback
+#                              rr results are bimodal without it: same-CPU
+#                              ping-pong is ~4x faster than cross-CPU.
 #   KEEP=1                     keep the raw outputs (the directory is printed)
 #
 # Usage: bench/compare.sh            run the comparison
@@ -45,6 +50,7 @@ RR_SIZE=${RR_SIZE:-64}
 UDP_SIZE=${UDP_SIZE:-1400}
 BASE_PORT=${BASE_PORT:-31000}
 KEEP=${KEEP:-0}
+PIN=${PIN:-split}
 
 readonly HOST=127.0.0.1
 readonly NEPER_BINS="tcp_rr tcp_crr udp_rr tcp_stream udp_stream"
@@ -57,7 +63,7 @@ results="$work/results"
 : >"$results"
 next_port=$BASE_PORT
 run_seq=0
-declare -a live_pids=()
+declare -a live_pids=() srv_pin=() cli_pin=()
 
 log() { printf '%s\n' "$*" >&2; }
 die() {
@@ -165,10 +171,12 @@ run_pair() {
 	run_seq=$((run_seq + 1))
 	srv_out="$work/$run_seq.$tag.server"
 	cli_out="$work/$run_seq.$tag.client"
-	printf '%s\n' "${scmd[*]}" >"$srv_out.cmd"
-	printf '%s\n' "${ccmd[*]}" >"$cli_out.cmd"
 
 	local spid cpid ok=0
+	scmd=("${srv_pin[@]}" "${scmd[@]}")
+	ccmd=("${cli_pin[@]}" "${ccmd[@]}")
+	printf '%s\n' "${scmd[*]}" >"$srv_out.cmd"
+	printf '%s\n' "${ccmd[*]}" >"$cli_out.cmd"
 	start_bg "$srv_out" "${scmd[@]}"
 	spid=$bg_pid
 	if ! wait_listen "$proto" "$wport" "$spid"; then
@@ -522,11 +530,22 @@ peers_for() {
 	echo "${p[*]}"
 }
 
+# set_pin THREADS: CPU pinning prefixes for the next run (see PIN).
+set_pin() {
+	srv_pin=() cli_pin=()
+	(($1 == 1)) && command -v taskset >/dev/null 2>&1 || return 0
+	case $PIN in
+	split) if (($(nproc) >= 2)); then srv_pin=(taskset -c 0) cli_pin=(taskset -c 1); fi ;;
+	same) srv_pin=(taskset -c 0) cli_pin=(taskset -c 0) ;;
+	esac
+}
+
 # measure TOOL WORKLOAD FLOWS THREADS: run once and record the result.
 measure() {
 	local tool=$1 wl=$2 flows=$3 threads=$4 kind ok=0 tps p50
 	local cfg="${flows}x${threads}"
 	kind=$(kind_of "$wl")
+	set_pin "$threads"
 	case $tool in
 	hookperf) run_hookperf "$kind" "$wl" "$flows" "$threads" && ok=1 ;;
 	neper) run_neper "$kind" "$wl" "$flows" "$threads" && ok=1 ;;
@@ -580,6 +599,7 @@ print_table() {
 			done
 		done
 	done
+	printf '\nPIN=%s (1-thread configs)' "$PIN"
 	printf '\nmedians of %s rounds of %s s; tps = transactions/s, p50_us = median round trip (us, lower is better), Mbps = received Mbit/s\n' "$ROUNDS" "$LENGTH"
 }
 
@@ -593,6 +613,7 @@ check_config() {
 	done
 	[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 	[[ $LENGTH =~ ^[1-9][0-9]*$ ]] || die "LENGTH must be a positive integer"
+	[[ $PIN =~ ^(split|same|none)$ ]] || die "PIN must be split, same or none"
 }
 
 main() {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hookperf/hookperf/kit/internal/stats"
 )
 
 // Workload names one of the kit's traffic patterns.
@@ -259,3 +261,10 @@ func (o *Options) Directions() (clientWrites, serverWrites bool) {
 	}
 	return w, r
 }
+
+// ParseRate parses a rate such as 10M or 1.5G (decimal suffixes k, M, G,
+// T), as -m/--max-pacing-rate takes it.
+func ParseRate(s string) (uint64, error) { return stats.ParseRate(s) }
+
+// ParsePercentiles parses a list such as 50,90,99.9, as -p takes it.
+func ParsePercentiles(s string) ([]float64, error) { return stats.ParsePercentiles(s) }

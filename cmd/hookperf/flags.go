@@ -1,0 +1,275 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookperf/hookperf/kit"
+)
+
+// config is a parsed command line.
+type config struct {
+	opts       kit.Options
+	local      bool
+	help       bool
+	version    bool
+	script     string
+	scriptArgs []string
+}
+
+// flagKind says whether a flag takes a value.
+type flagKind int
+
+const (
+	noValue       flagKind = iota // a switch
+	needsValue                    // -F 10, -F10, --num-flows 10, --num-flows=10
+	optionalValue                 // -A, -AFILE, --all-samples, --all-samples=FILE
+)
+
+// flagSpec is one command-line option: its names, whether it takes a
+// value, and how it sets the config.
+type flagSpec struct {
+	short string // one letter, or ""
+	long  string
+	kind  flagKind
+	arg   string // the value's name in --help
+	help  string
+	set   func(c *config, v string) error
+}
+
+func intFlag(p func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*p(c) = n
+		return nil
+	}
+}
+
+func boolFlag(p func(*config) *bool) func(*config, string) error {
+	return func(c *config, _ string) error { *p(c) = true; return nil }
+}
+
+func secondsFlag(p func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number of seconds", v)
+		}
+		*p(c) = time.Duration(f * float64(time.Second))
+		return nil
+	}
+}
+
+var flagSpecs = []flagSpec{
+	{"c", "client", noValue, "", "run as the client", boolFlag(func(c *config) *bool { return &c.opts.Client })},
+	{"H", "host", needsValue, "HOST", "server address (client) or address to bind (server)", func(c *config, v string) error { c.opts.Host = v; return nil }},
+	{"L", "local-host", needsValue, "HOST", "local address to bind", func(c *config, v string) error { c.opts.LocalHost = v; return nil }},
+	{"C", "control-port", needsValue, "PORT", "control port (default 12866)", intFlag(func(c *config) *int { return &c.opts.ControlPort })},
+	{"P", "port", needsValue, "PORT", "data port (default 12867)", intFlag(func(c *config) *int { return &c.opts.DataPort })},
+	{"4", "ipv4", noValue, "", "use IPv4", func(c *config, _ string) error { c.opts.Family = kit.IPv4; return nil }},
+	{"6", "ipv6", noValue, "", "use IPv6", func(c *config, _ string) error { c.opts.Family = kit.IPv6; return nil }},
+	{"", "magic", needsValue, "N", "magic number both sides must share (default 42)", func(c *config, v string) error {
+		n, err := strconv.ParseUint(v, 0, 32)
+		if err != nil {
+			return fmt.Errorf("%q is not a 32-bit number", v)
+		}
+		c.opts.Magic = uint32(n)
+		return nil
+	}},
+	{"", "reuseport", noValue, "", "UDP server threads share one port (SO_REUSEPORT)", boolFlag(func(c *config) *bool { return &c.opts.ReusePort })},
+	{"", "reuseaddr", noValue, "", "SO_REUSEADDR on listening sockets", boolFlag(func(c *config) *bool { return &c.opts.ReuseAddr })},
+	{"F", "num-flows", needsValue, "N", "flows (connections) in all", intFlag(func(c *config) *int { return &c.opts.NumFlows })},
+	{"T", "num-threads", needsValue, "N", "worker threads", intFlag(func(c *config) *int { return &c.opts.NumThreads })},
+	{"", "num-clients", needsValue, "N", "clients a server waits for", intFlag(func(c *config) *int { return &c.opts.NumClients })},
+	{"l", "test-length", needsValue, "SECONDS", "test length; negative: that many transactions (rr)", func(c *config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		c.opts.TestLength, c.opts.Transactions = 0, 0
+		if f < 0 {
+			if f != float64(int64(f)) {
+				return fmt.Errorf("a transaction count must be whole, got %q", v)
+			}
+			c.opts.Transactions = int64(-f)
+		} else {
+			c.opts.TestLength = time.Duration(f * float64(time.Second))
+		}
+		return nil
+	}},
+	{"s", "suicide-length", needsValue, "SECONDS", "abort the whole run after this long (0: never)", secondsFlag(func(c *config) *time.Duration { return &c.opts.SuicideLength })},
+	{"B", "buffer-size", needsValue, "BYTES", "buffer size (default 16384)", intFlag(func(c *config) *int { return &c.opts.BufferSize })},
+	{"Q", "request-size", needsValue, "BYTES", "request size (rr)", intFlag(func(c *config) *int { return &c.opts.RequestSize })},
+	{"R", "response-size", needsValue, "BYTES", "response size (rr)", intFlag(func(c *config) *int { return &c.opts.ResponseSize })},
+	{"r", "enable-read", noValue, "", "this side reads (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableRead })},
+	{"w", "enable-write", noValue, "", "this side writes (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableWrite })},
+	{"E", "edge-trigger", noValue, "", "edge-triggered epoll", boolFlag(func(c *config) *bool { return &c.opts.EdgeTrigger })},
+	{"D", "delay", needsValue, "NS", "nanoseconds between writes of a flow", func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number of nanoseconds", v)
+		}
+		c.opts.Delay = time.Duration(n)
+		return nil
+	}},
+	{"", "maxevents", needsValue, "N", "events per epoll_wait (default 1000)", intFlag(func(c *config) *int { return &c.opts.MaxEvents })},
+	{"", "nonblocking", noValue, "", "non-blocking sockets (always so in hookperf)", boolFlag(func(c *config) *bool { return &c.opts.Nonblocking })},
+	{"U", "pin-cpu", noValue, "", "pin worker i to CPU i", boolFlag(func(c *config) *bool { return &c.opts.PinCPU })},
+	{"n", "dry-run", noValue, "", "print the options and exit", boolFlag(func(c *config) *bool { return &c.opts.DryRun })},
+	{"", "listen-backlog", needsValue, "N", "listen(2) backlog", intFlag(func(c *config) *int { return &c.opts.ListenBacklog })},
+	{"m", "max-pacing-rate", needsValue, "RATE", "SO_MAX_PACING_RATE in bytes/s (suffixes k, M, G)", func(c *config, v string) error {
+		n, err := kit.ParseRate(v)
+		if err != nil {
+			return err
+		}
+		c.opts.MaxPacingRate = n
+		return nil
+	}},
+	{"", "min-rto", needsValue, "MS", "minimum RTO in milliseconds", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number of milliseconds", v)
+		}
+		c.opts.MinRTO = time.Duration(n) * time.Millisecond
+		return nil
+	}},
+	{"", "congestion-control", needsValue, "NAME", "TCP_CONGESTION, e.g. cubic", func(c *config, v string) error { c.opts.CongestionControl = v; return nil }},
+	{"I", "interval", needsValue, "SECONDS", "sampling interval (default 1)", secondsFlag(func(c *config) *time.Duration { return &c.opts.Interval })},
+	{"A", "all-samples", optionalValue, "FILE", "write every sample as CSV (default samples.csv)", func(c *config, v string) error {
+		if v == "" {
+			v = "samples.csv"
+		}
+		c.opts.AllSamples = v
+		return nil
+	}},
+	{"p", "percentiles", needsValue, "LIST", "latency percentiles, e.g. 50,90,99,99.9", func(c *config, v string) error {
+		ps, err := kit.ParsePercentiles(v)
+		if err != nil {
+			return err
+		}
+		c.opts.Percentiles = ps
+		return nil
+	}},
+	{"", "warmup", needsValue, "SECONDS", "leave the first seconds out of the headline figures", secondsFlag(func(c *config) *time.Duration { return &c.opts.Warmup })},
+	{"", "script", needsValue, "FILE", "Lua script with hooks", func(c *config, v string) error { c.script = v; return nil }},
+	{"", "script-arg", needsValue, "KEY=VALUE", "a value for the script's args table (repeatable)", func(c *config, v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("%q is not key=value", v)
+		}
+		c.scriptArgs = append(c.scriptArgs, v)
+		return nil
+	}},
+	{"", "local", noValue, "", "run server and client in this process over loopback", boolFlag(func(c *config) *bool { return &c.local })},
+	{"", "json", noValue, "", "one JSON document on stdout", boolFlag(func(c *config) *bool { return &c.opts.JSON })},
+	{"V", "logtostderr", noValue, "", "log progress to stderr", boolFlag(func(c *config) *bool { return &c.opts.LogToStderr })},
+	{"", "version", noValue, "", "print the version and exit", boolFlag(func(c *config) *bool { return &c.version })},
+	{"h", "help", noValue, "", "this help", boolFlag(func(c *config) *bool { return &c.help })},
+}
+
+// parseArgs parses `WORKLOAD [flags]` (the workload may also come after
+// the flags) into a config. Every problem is reported, one per line.
+func parseArgs(args []string) (*config, error) {
+	c := &config{}
+	var workload string
+	var errs []error
+	byShort, byLong := map[string]*flagSpec{}, map[string]*flagSpec{}
+	for i := range flagSpecs {
+		f := &flagSpecs[i]
+		if f.short != "" {
+			byShort[f.short] = f
+		}
+		byLong[f.long] = f
+	}
+	var sets []func() // applied after the defaults of the workload are known
+	apply := func(f *flagSpec, name, v string) {
+		sets = append(sets, func() {
+			if err := f.set(c, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		})
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			continue
+		case strings.HasPrefix(a, "--"):
+			name, v, hasV := strings.Cut(a[2:], "=")
+			f := byLong[name]
+			if f == nil {
+				errs = append(errs, fmt.Errorf("unknown flag --%s", name))
+				continue
+			}
+			switch {
+			case f.kind == noValue && hasV:
+				errs = append(errs, fmt.Errorf("--%s takes no value", name))
+			case f.kind == needsValue && !hasV:
+				if i+1 >= len(args) {
+					errs = append(errs, fmt.Errorf("--%s needs a value (%s)", name, f.arg))
+					continue
+				}
+				i++
+				v = args[i]
+			}
+			apply(f, "--"+name, v)
+		case strings.HasPrefix(a, "-") && len(a) > 1 && !isNumber(a):
+			// Short flags, possibly bundled (-cE) or with the value attached (-F10).
+			for j := 1; j < len(a); j++ {
+				name := a[j : j+1]
+				f := byShort[name]
+				if f == nil {
+					errs = append(errs, fmt.Errorf("unknown flag -%s", name))
+					break
+				}
+				if f.kind == noValue {
+					apply(f, "-"+name, "")
+					continue
+				}
+				v := a[j+1:]
+				if v == "" && f.kind == needsValue {
+					if i+1 >= len(args) {
+						errs = append(errs, fmt.Errorf("-%s needs a value (%s)", name, f.arg))
+						break
+					}
+					i++
+					v = args[i]
+				}
+				apply(f, "-"+name, strings.TrimPrefix(v, "="))
+				break
+			}
+		default:
+			if workload != "" {
+				errs = append(errs, fmt.Errorf("unexpected argument %q (the workload is %s)", a, workload))
+				continue
+			}
+			workload = a
+		}
+	}
+	c.opts = kit.DefaultOptions(kit.Workload(workload))
+	for _, set := range sets {
+		set()
+	}
+	if c.help || c.version {
+		return c, nil
+	}
+	if workload == "" {
+		errs = append(errs, errors.New("no workload given (one of tcp_rr, tcp_crr, tcp_stream, udp_rr, udp_stream)"))
+	} else if _, err := kit.ParseWorkload(workload); err != nil {
+		errs = append(errs, err)
+	}
+	if c.local && c.opts.Client {
+		errs = append(errs, errors.New("--local runs both sides; drop -c"))
+	}
+	return c, errors.Join(errs...)
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}

@@ -1,0 +1,145 @@
+// Command hookperf runs one side of a network micro-benchmark, or both
+// with --local, and prints neper-style key=value results (or JSON).
+//
+//	hookperf tcp_rr                      # a server, serving one test
+//	hookperf tcp_rr -c -H 10.0.0.1 -F 4  # its client
+//	hookperf tcp_stream --local -l 5     # both, over loopback
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/hookperf/hookperf/kit"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit statuses of SPEC.md.
+const (
+	exitOK    = 0
+	exitRun   = 1 // the run failed: peer lost, hook error, socket error
+	exitUsage = 2 // bad options, unreadable or broken script
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole CLI, with its streams given, returning the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args)
+	if err != nil {
+		printError(stderr, err)
+		fmt.Fprintln(stderr, "hookperf: try 'hookperf --help'")
+		return exitUsage
+	}
+	switch {
+	case c.help:
+		usage(stdout)
+		return exitOK
+	case c.version:
+		fmt.Fprintf(stdout, "hookperf %s\n", version)
+		return exitOK
+	}
+	if c.script != "" {
+		printError(stderr, errors.New("--script: this build has no Lua engine yet"))
+		return exitUsage
+	}
+	o := c.opts
+	if err := o.Validate(); err != nil {
+		printError(stderr, err)
+		return exitUsage
+	}
+	if o.DryRun {
+		for _, kv := range o.OptionPairs() {
+			fmt.Fprintf(stdout, "%s=%s\n", kv.Key, kv.Value)
+		}
+		return exitOK
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	side := kit.SideConfig{}
+	if o.LogToStderr {
+		side.Log = stderr
+	}
+	var res *kit.Result
+	if c.local {
+		var lr *kit.LocalResult
+		lr, err = kit.RunLocal(ctx, o, side, side)
+		if lr != nil {
+			res = lr.Client
+		}
+	} else {
+		res, err = kit.Run(ctx, o, side)
+	}
+	if err != nil {
+		printError(stderr, err)
+		var ue *kit.UsageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitRun
+	}
+	if err := report(stdout, res); err != nil {
+		printError(stderr, err)
+		return exitRun
+	}
+	return exitOK
+}
+
+// report prints the result as key=value lines or JSON, and writes -A.
+func report(stdout io.Writer, res *kit.Result) error {
+	if res.Options.AllSamples != "" {
+		f, err := os.Create(res.Options.AllSamples)
+		if err != nil {
+			return fmt.Errorf("-A/--all-samples: %w", err)
+		}
+		if err := kit.WriteSamplesCSV(f, res); err != nil {
+			f.Close()
+			return fmt.Errorf("-A/--all-samples: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("-A/--all-samples: %w", err)
+		}
+	}
+	if res.Options.JSON {
+		return kit.WriteJSON(stdout, res)
+	}
+	return kit.WriteKeyValues(stdout, res)
+}
+
+// printError prints each line of err prefixed with the command's name.
+func printError(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "hookperf: %s\n", line)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: hookperf WORKLOAD [flags]")
+	fmt.Fprintln(w, "workloads: tcp_rr tcp_crr tcp_stream udp_rr udp_stream")
+	fmt.Fprintln(w, "a server runs without -c and serves one test; a client runs with -c -H HOST; --local runs both")
+	fmt.Fprintln(w, "\nflags:")
+	for _, f := range flagSpecs {
+		name := "    --" + f.long
+		if f.short != "" {
+			name = "-" + f.short + ", --" + f.long
+		}
+		switch f.kind {
+		case needsValue:
+			name += " " + f.arg
+		case optionalValue:
+			name += "[=" + f.arg + "]"
+		}
+		fmt.Fprintf(w, "  %-32s %s\n", name, f.help)
+	}
+	fmt.Fprintln(w, "\nexit status: 0 done, 1 the run failed, 2 usage or script error, n from a script's os.exit(n)")
+}

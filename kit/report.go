@@ -1,0 +1,239 @@
+package kit
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+)
+
+// KV is one key=value pair of a report.
+type KV struct {
+	Key   string
+	Value string
+}
+
+// OptionPairs lists every option as neper prints it before its results,
+// so that a run can be reproduced from its output.
+func (o *Options) OptionPairs() []KV {
+	b := func(v bool) string { return strconv.FormatBool(v) }
+	i := strconv.Itoa
+	length := strconv.FormatFloat(o.TestLength.Seconds(), 'f', -1, 64)
+	if o.Transactions > 0 {
+		length = strconv.FormatInt(-o.Transactions, 10)
+	}
+	pct := ""
+	for k, p := range o.Percentiles {
+		if k > 0 {
+			pct += ","
+		}
+		pct += strconv.FormatFloat(p, 'f', -1, 64)
+	}
+	return []KV{
+		{"workload", string(o.Workload)},
+		{"client", b(o.Client)},
+		{"host", o.Host},
+		{"local_host", o.LocalHost},
+		{"control_port", i(o.ControlPort)},
+		{"port", i(o.DataPort)},
+		{"ipv4", b(o.Family == IPv4)},
+		{"ipv6", b(o.Family == IPv6)},
+		{"magic", strconv.FormatUint(uint64(o.Magic), 10)},
+		{"reuseport", b(o.ReusePort)},
+		{"reuseaddr", b(o.ReuseAddr)},
+		{"num_flows", i(o.NumFlows)},
+		{"num_threads", i(o.NumThreads)},
+		{"num_clients", i(o.NumClients)},
+		{"test_length", length},
+		{"suicide_length", seconds(o.SuicideLength)},
+		{"buffer_size", i(o.BufferSize)},
+		{"request_size", i(o.RequestSize)},
+		{"response_size", i(o.ResponseSize)},
+		{"enable_read", b(o.EnableRead)},
+		{"enable_write", b(o.EnableWrite)},
+		{"edge_trigger", b(o.EdgeTrigger)},
+		{"delay", strconv.FormatInt(o.Delay.Nanoseconds(), 10)},
+		{"maxevents", i(o.MaxEvents)},
+		{"nonblocking", b(o.Nonblocking)},
+		{"pin_cpu", b(o.PinCPU)},
+		{"dry_run", b(o.DryRun)},
+		{"listen_backlog", i(o.ListenBacklog)},
+		{"max_pacing_rate", strconv.FormatUint(o.MaxPacingRate, 10)},
+		{"min_rto", strconv.FormatInt(o.MinRTO.Milliseconds(), 10)},
+		{"congestion_control", o.CongestionControl},
+		{"interval", seconds(o.Interval)},
+		{"all_samples", o.AllSamples},
+		{"percentiles", pct},
+		{"warmup", seconds(o.Warmup)},
+	}
+}
+
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
+
+func float(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "0"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func unixTime(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond())
+}
+
+// ResultPairs lists the result keys of SPEC.md, in a stable order.
+func (r *Result) ResultPairs() []KV {
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	d := func(v int64) string { return strconv.FormatInt(v, 10) }
+	kv := []KV{
+		{"total_run_time", seconds(r.TotalRunTime)},
+		{"invalid_secret_count", u(r.InvalidSecretCount)},
+		{"time_start", unixTime(r.TimeStart)},
+		{"utime_start", seconds(r.RusageStart.Utime)},
+		{"utime_end", seconds(r.RusageEnd.Utime)},
+		{"stime_start", seconds(r.RusageStart.Stime)},
+		{"stime_end", seconds(r.RusageEnd.Stime)},
+		{"maxrss_start", d(r.RusageStart.MaxRSS)},
+		{"maxrss_end", d(r.RusageEnd.MaxRSS)},
+		{"minflt_start", d(r.RusageStart.MinFlt)},
+		{"minflt_end", d(r.RusageEnd.MinFlt)},
+		{"majflt_start", d(r.RusageStart.MajFlt)},
+		{"majflt_end", d(r.RusageEnd.MajFlt)},
+		{"nvcsw_start", d(r.RusageStart.Nvcsw)},
+		{"nvcsw_end", d(r.RusageEnd.Nvcsw)},
+		{"nivcsw_start", d(r.RusageStart.Nivcsw)},
+		{"nivcsw_end", d(r.RusageEnd.Nivcsw)},
+		{"num_transactions", u(r.Transactions)},
+		{"bytes_read", u(r.BytesRead)},
+		{"bytes_written", u(r.BytesWritten)},
+	}
+	if r.Options.Workload == UDPStream || r.Options.Workload == UDPRR {
+		kv = append(kv, KV{"packets_read", u(r.PacketsRead)}, KV{"packets_written", u(r.PacketsWritten)})
+	}
+	if r.Options.Workload == TCPCRR {
+		kv = append(kv, KV{"num_connections", u(r.Connections)})
+	}
+	kv = append(kv,
+		KV{"start_index", strconv.Itoa(r.StartIndex)},
+		KV{"end_index", strconv.Itoa(r.EndIndex)},
+		KV{"num_samples", strconv.Itoa(r.NumSamples)},
+	)
+	if r.Options.Workload.IsRR() {
+		kv = append(kv, KV{"throughput", float(r.Throughput)})
+	} else {
+		kv = append(kv, KV{"throughput_Mbps", float(r.ThroughputMbps)})
+		kv = append(kv, KV{"sender_throughput_Mbps", float(r.senderMbps())})
+	}
+	kv = append(kv,
+		KV{"local_throughput", float(r.LocalThroughput)},
+		KV{"remote_throughput", float(r.RemoteThroughput)},
+		KV{"correlation_coefficient", float(r.Correlation)},
+		KV{"time_end", unixTime(r.TimeEnd)},
+	)
+	if r.Latency != nil {
+		l := r.Latency
+		kv = append(kv,
+			KV{"latency_min", seconds(l.Min)},
+			KV{"latency_mean", seconds(l.Mean)},
+			KV{"latency_max", seconds(l.Max)},
+			KV{"latency_stddev", seconds(l.Stddev)},
+		)
+		for _, p := range l.Percentiles {
+			kv = append(kv, KV{"latency_p" + strconv.FormatFloat(p.P, 'f', -1, 64), seconds(p.Value)})
+		}
+	}
+	return kv
+}
+
+// senderMbps is the writer's rate in a stream: this side's if it wrote,
+// else the peer's.
+func (r *Result) senderMbps() float64 {
+	if r.SenderThroughputMbps > 0 || r.Remote == nil {
+		return r.SenderThroughputMbps
+	}
+	return r.Remote.WriteBitrate / 1e6
+}
+
+// WriteKeyValues writes the options and the results of r as neper's
+// key=value lines.
+func WriteKeyValues(w io.Writer, r *Result) error {
+	for _, kv := range append(r.Options.OptionPairs(), r.ResultPairs()...) {
+		if _, err := fmt.Fprintf(w, "%s=%s\n", kv.Key, kv.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes the same facts as one JSON object: "options" and
+// "results" (numbers as numbers), and "samples" per interval.
+func WriteJSON(w io.Writer, r *Result) error {
+	doc := map[string]any{
+		"options": pairsToMap(r.Options.OptionPairs()),
+		"results": pairsToMap(r.ResultPairs()),
+		"side":    r.Side.String(),
+	}
+	var samples []map[string]any
+	for _, s := range r.Samples {
+		samples = append(samples, map[string]any{
+			"time": s.Time.Seconds(), "transactions": s.Transactions,
+			"bytes_read": s.BytesRead, "bytes_written": s.BytesWritten,
+			"warmup": s.Warmup,
+		})
+	}
+	doc["samples"] = samples
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// pairsToMap keeps numbers as JSON numbers and the rest as strings.
+func pairsToMap(kvs []KV) map[string]any {
+	m := make(map[string]any, len(kvs))
+	for _, kv := range kvs {
+		if v, err := strconv.ParseFloat(kv.Value, 64); err == nil && kv.Key != "host" && kv.Key != "local_host" {
+			m[kv.Key] = v
+		} else if v, err := strconv.ParseBool(kv.Value); err == nil {
+			m[kv.Key] = v
+		} else {
+			m[kv.Key] = kv.Value
+		}
+	}
+	return m
+}
+
+// SampleColumns are the CSV columns of -A, one row per worker per interval.
+var SampleColumns = []string{
+	"time", "tid", "flow_id", "bytes_read", "bytes_written", "transactions",
+	"latency_count", "latency_min", "latency_mean", "latency_max", "latency_stddev",
+	"utime", "stime", "nvcsw", "nivcsw",
+}
+
+// WriteSamplesCSV writes every worker's samples as CSV; flow_id is -1 for
+// a worker's aggregate row.
+func WriteSamplesCSV(w io.Writer, r *Result) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(SampleColumns); err != nil {
+		return err
+	}
+	for _, s := range r.WorkerSamples {
+		u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+		row := []string{
+			seconds(r.TimeStart.Add(s.Time).Sub(time.Unix(0, 0))), strconv.Itoa(s.Worker), "-1",
+			u(s.BytesRead), u(s.BytesWritten), u(s.Transactions),
+			u(s.LatencyCount), seconds(s.LatencyMin), seconds(s.LatencyMean), seconds(s.LatencyMax), seconds(s.LatencyStddev),
+			seconds(s.Utime), seconds(s.Stime), strconv.FormatInt(s.Nvcsw, 10), strconv.FormatInt(s.Nivcsw, 10),
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
