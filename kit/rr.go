@@ -144,6 +144,19 @@ func (f *rrClient) receive(w *worker) error {
 			return nil
 		}
 	}
+	if w.delays != nil {
+		f.state = rrIdle
+		return w.postpone(f)
+	}
+	return f.startTransaction(w)
+}
+
+// resume starts the next transaction once -D has passed.
+func (f *rrClient) resume(w *worker) error {
+	if f.state != rrIdle || !w.started {
+		return nil
+	}
+	w.now = w.s.clock()
 	return f.startTransaction(w)
 }
 

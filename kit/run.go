@@ -81,6 +81,8 @@ type LocalResult struct {
 func RunLocal(ctx context.Context, opts Options, server, client SideConfig) (*LocalResult, error) {
 	sopts := opts
 	sopts.Client = false
+	// -r/-w speak for the client; the server follows what its client asks.
+	sopts.EnableRead, sopts.EnableWrite = false, false
 	copts := opts
 	copts.Client = true
 	if opts.ControlPort == DefaultControlPort {

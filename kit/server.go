@@ -17,6 +17,7 @@ type server struct {
 	addr    netip.AddrPort // where the control socket listens
 	bind    netip.Addr     // the address data sockets bind to
 	invalid uint64
+	hello   *hello // the first client's
 }
 
 // listenServer opens the control socket, so that a caller (RunLocal, a
@@ -123,6 +124,7 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 	}
 	defer s.close()
 	s.bind = netip.AddrPortFrom(srv.bind, uint16(opts.DataPort))
+	s.peerReads = srv.hello.EnableRead
 	fail := func(err error) (*Result, error) {
 		for _, c := range conns {
 			c.abort(err)
@@ -218,6 +220,7 @@ func (srv *server) acceptClients(ctx context.Context, events chan event) ([]*con
 		}
 		if len(conns) == 0 {
 			srv.adopt(h)
+			srv.hello = h
 		}
 		conns = append(conns, newConn(c, events))
 	}
@@ -256,7 +259,6 @@ func (srv *server) adopt(h *hello) {
 	o.TestLength, o.Transactions = h.TestLength, h.Transactions
 	o.BufferSize = max(o.BufferSize, h.BufferSize)
 	o.RequestSize, o.ResponseSize = h.RequestSize, h.ResponseSize
-	o.EnableRead, o.EnableWrite = h.EnableRead, h.EnableWrite
 	o.Delay = h.Delay
 }
 

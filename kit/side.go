@@ -44,6 +44,7 @@ type sideRun struct {
 	mu        sync.Mutex
 	dataAddrs []netip.AddrPort // server: per worker; client: the server's
 	bind      netip.AddrPort   // server: where to bind; client: local address (may be invalid)
+	peerReads bool             // server: the client reads in a stream
 	err       error            // the first fatal error
 	failed    chan struct{}    // closed with err
 

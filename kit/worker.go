@@ -32,6 +32,7 @@ type worker struct {
 	handlers []handler // indexed by fd
 	flows    []flow    // this worker's flows (client: assigned; server: accepted)
 	closers  []func()  // listening and other per-worker sockets, closed last
+	delays   *delayQueue // flows paused by -D (nil without a delay)
 
 	now      time.Duration // monotonic time of the current event batch, since the side's base
 	started  bool
@@ -65,6 +66,12 @@ func (c *counters) add(o *counters) {
 	c.packetsRead += o.packetsRead
 	c.packetsWritten += o.packetsWritten
 	c.connections += o.connections
+}
+
+// ticker is a flow with work to do once an interval (resending a lost
+// datagram).
+type ticker interface {
+	tick(w *worker) error
 }
 
 // flow is one workload connection's state machine.
@@ -133,6 +140,9 @@ func (w *worker) setup() error {
 	w.buf = make([]byte, s.opts.BufferSize)
 	fill(w.buf)
 	w.ctl = make([]byte, 512)
+	if err := w.setupDelay(); err != nil {
+		return err
+	}
 	w.samples = make([]Sample, 0, s.expectedSamples())
 	w.lats = make([]stats.Moments, 0, s.expectedSamples())
 	return s.wl.setup(w)
@@ -250,6 +260,13 @@ func (w *worker) timeout() time.Duration {
 // sample records the counters at the end of each interval that passed.
 func (w *worker) sample() {
 	iv := w.s.opts.Interval
+	for _, f := range w.flows {
+		if t, ok := f.(ticker); ok {
+			if err := t.tick(w); err != nil {
+				w.s.fail(err)
+			}
+		}
+	}
 	for w.now >= w.next {
 		w.record(w.next)
 		w.next += iv

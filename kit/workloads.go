@@ -8,6 +8,21 @@ func workloadFor(o *Options, side Side) workload {
 			return tcpServer{newRRServer}
 		}
 		return tcpClient{func(w *worker, id int) (flow, error) { return newRRClient(w, id, w.s.peerAddr(id)) }}
+	case TCPCRR:
+		if side == ServerSide {
+			return tcpServer{newCRRServer}
+		}
+		return tcpClient{func(w *worker, id int) (flow, error) { return newCRRClient(w, id, w.s.peerAddr(id)) }}
+	case TCPStream:
+		if side == ServerSide {
+			return tcpServer{newStreamServer}
+		}
+		return tcpClient{func(w *worker, id int) (flow, error) { return newStreamClient(w, id, w.s.peerAddr(id)) }}
+	case UDPRR, UDPStream:
+		if side == ServerSide {
+			return udpServerSetup{}
+		}
+		return udpClientSetup{}
 	}
 	return nil
 }

@@ -218,7 +218,7 @@ func parseArgs(args []string) (*config, error) {
 				v = args[i]
 			}
 			apply(f, "--"+name, v)
-		case strings.HasPrefix(a, "-") && len(a) > 1 && !isNumber(a):
+		case strings.HasPrefix(a, "-") && len(a) > 1 && !(isNumber(a) && byShort[a[1:2]] == nil):
 			// Short flags, possibly bundled (-cE) or with the value attached (-F10).
 			for j := 1; j < len(a); j++ {
 				name := a[j : j+1]

@@ -1,0 +1,238 @@
+package kit
+
+import (
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// The tcp_crr state machines: every transaction is a fresh connection.
+// A client flow connects, sends -Q bytes, reads -R bytes and closes; its
+// latency runs from the connect to the last byte of the response. A server
+// flow reads the request, answers, and closes when its client has.
+
+type crrState uint8
+
+const (
+	crrIdle crrState = iota
+	crrConnecting
+	crrSending
+	crrReceiving
+	crrDone
+)
+
+type crrClient struct {
+	fd      int
+	id      int
+	to      netip.AddrPort
+	ai      *AddrInfo
+	state   crrState
+	off     int
+	quota   int64
+	startAt int64
+}
+
+func newCRRClient(w *worker, id int, to netip.AddrPort) (flow, error) {
+	return &crrClient{fd: -1, id: id, to: to, quota: w.s.quota(id)}, nil
+}
+
+func (f *crrClient) begin(w *worker) error {
+	if f.quota == 0 {
+		f.state = crrDone
+		return nil
+	}
+	w.active++
+	return f.connect(w)
+}
+
+// connect opens the transaction's connection.
+func (f *crrClient) connect(w *worker) error {
+	fd, ai, err := w.connectTCP(f.to)
+	if err != nil {
+		return fmt.Errorf("flow %d: %w", f.id, err)
+	}
+	f.fd, f.ai, f.state, f.off, f.startAt = fd, ai, crrConnecting, 0, int64(w.now)
+	w.c.connections++
+	return w.register(fd, unix.EPOLLOUT, f)
+}
+
+func (f *crrClient) handle(w *worker, ev uint32) error {
+	if ev&unix.EPOLLERR != 0 {
+		if err := w.drainErrors(f.fd); err != nil {
+			return fmt.Errorf("flow %d: %w", f.id, err)
+		}
+	}
+	switch f.state {
+	case crrConnecting:
+		if ev&(unix.EPOLLOUT|unix.EPOLLHUP) == 0 {
+			return nil
+		}
+		if err := socketError(f.fd); err != nil {
+			return fmt.Errorf("flow %d: connect to %s: %w", f.id, f.to, err)
+		}
+		f.state = crrSending
+		return f.send(w)
+	case crrSending:
+		if ev&unix.EPOLLOUT != 0 {
+			return f.send(w)
+		}
+	case crrReceiving:
+		if ev&(unix.EPOLLIN|unix.EPOLLHUP) != 0 {
+			return f.receive(w)
+		}
+	}
+	return nil
+}
+
+func (f *crrClient) send(w *worker) error {
+	size := w.s.opts.RequestSize
+	for f.off < size {
+		n, e, err := w.write(f.fd, w.buf[:size-f.off])
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if isAgain(e) {
+				return nil
+			}
+			return fmt.Errorf("flow %d: write: %w", f.id, e)
+		}
+		f.off += n
+		w.c.bytesWritten += uint64(n)
+	}
+	f.state, f.off = crrReceiving, 0
+	return w.poll.Mod(f.fd, unix.EPOLLIN, int32(f.fd))
+}
+
+func (f *crrClient) receive(w *worker) error {
+	size := w.s.opts.ResponseSize
+	for f.off < size {
+		n, e, err := w.read(f.fd, w.buf[:min(size-f.off, len(w.buf))])
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if isAgain(e) {
+				return nil
+			}
+			return fmt.Errorf("flow %d: read: %w", f.id, e)
+		}
+		if n == 0 {
+			return fmt.Errorf("flow %d: the server closed the connection mid-transaction", f.id)
+		}
+		f.off += n
+		w.c.bytesRead += uint64(n)
+		if !w.s.opts.EdgeTrigger && f.off < size {
+			return nil
+		}
+	}
+	w.c.transactions++
+	w.recordLatency(w.now - timeDuration(f.startAt))
+	w.closeSocket(f.fd, f.ai)
+	f.fd, f.state = -1, crrIdle
+	if f.quota > 0 {
+		if f.quota--; f.quota == 0 {
+			f.state = crrDone
+			w.active--
+			return nil
+		}
+	}
+	if w.delays != nil {
+		return w.postpone(f)
+	}
+	return f.connect(w)
+}
+
+func (f *crrClient) resume(w *worker) error {
+	if f.state != crrIdle || !w.started {
+		return nil
+	}
+	w.now = w.s.clock()
+	return f.connect(w)
+}
+
+func (f *crrClient) close(w *worker) {
+	if f.fd >= 0 {
+		w.closeSocket(f.fd, f.ai)
+		f.fd = -1
+	}
+}
+
+// crrServer answers one request and closes once its client has.
+type crrServer struct {
+	fd      int
+	off     int
+	replied bool
+}
+
+func newCRRServer(w *worker, fd int) flow { return &crrServer{fd: fd} }
+
+func (f *crrServer) begin(w *worker) error { return nil }
+
+func (f *crrServer) handle(w *worker, ev uint32) error {
+	if ev&unix.EPOLLERR != 0 {
+		if err := w.drainErrors(f.fd); err != nil {
+			w.dropServerFlow(f, f.fd)
+			return nil
+		}
+	}
+	if ev&unix.EPOLLOUT != 0 && f.replied {
+		return f.send(w)
+	}
+	if ev&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLRDHUP) == 0 {
+		return nil
+	}
+	size := w.s.opts.RequestSize
+	for {
+		n, e, err := w.read(f.fd, w.buf[:min(max(size-f.off, 1), len(w.buf))])
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if !isAgain(e) {
+				w.dropServerFlow(f, f.fd)
+			}
+			return nil
+		}
+		if n == 0 { // the client closed: this connection is done
+			w.dropServerFlow(f, f.fd)
+			return nil
+		}
+		w.c.bytesRead += uint64(n)
+		if f.off += n; f.off >= size && !f.replied {
+			f.replied, f.off = true, 0
+			return f.send(w)
+		}
+		if !w.s.opts.EdgeTrigger {
+			return nil
+		}
+	}
+}
+
+func (f *crrServer) send(w *worker) error {
+	size := w.s.opts.ResponseSize
+	for f.off < size {
+		n, e, err := w.write(f.fd, w.buf[:size-f.off])
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if isAgain(e) {
+				return w.poll.Mod(f.fd, unix.EPOLLIN|unix.EPOLLOUT, int32(f.fd))
+			}
+			w.dropServerFlow(f, f.fd)
+			return nil
+		}
+		f.off += n
+		w.c.bytesWritten += uint64(n)
+	}
+	w.c.transactions++
+	f.off = size + 1 // nothing more to send
+	return nil
+}
+
+func (f *crrServer) close(w *worker) {
+	w.unregister(f.fd)
+	unix.Close(f.fd)
+}

@@ -1,0 +1,198 @@
+package kit
+
+import (
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// The tcp_stream state machine: a flow writes -B bytes whenever its
+// socket is writable and reads up to -B bytes whenever it is readable,
+// each only if its side does that direction. By default the client writes
+// and the server reads. On the client, -r alone reverses the stream and
+// -r -w makes it bidirectional; a server always reads, and writes when its
+// client reads (or when given -w itself, as neper's server is).
+
+// streamDirs tells which directions a side of a stream moves data in.
+func streamDirs(s *sideRun) (reads, writes bool) {
+	o := s.opts
+	if s.side == ClientSide {
+		return o.EnableRead, o.EnableWrite || !o.EnableRead
+	}
+	return true, o.EnableWrite || s.peerReads
+}
+
+type streamFlow struct {
+	fd      int
+	id      int
+	ai      *AddrInfo
+	reads   bool
+	writes  bool
+	server  bool
+	running bool // connected and started
+	paused  bool // waiting out -D
+	events  uint32
+}
+
+func newStreamClient(w *worker, id int, to netip.AddrPort) (*streamFlow, error) {
+	fd, ai, err := w.connectTCP(to)
+	if err != nil {
+		return nil, err
+	}
+	r, wr := streamDirs(w.s)
+	f := &streamFlow{fd: fd, id: id, ai: ai, reads: r, writes: wr, events: unix.EPOLLOUT}
+	if err := w.register(fd, f.events, f); err != nil {
+		w.closeSocket(fd, ai)
+		return nil, err
+	}
+	w.pending++
+	return f, nil
+}
+
+func newStreamServer(w *worker, fd int) flow {
+	r, wr := streamDirs(w.s)
+	return &streamFlow{fd: fd, reads: r, writes: wr, server: true, events: unix.EPOLLIN}
+}
+
+// wanted is the epoll interest of a running flow.
+func (f *streamFlow) wanted() uint32 {
+	var ev uint32
+	if f.reads {
+		ev |= unix.EPOLLIN
+	}
+	if f.writes && !f.paused {
+		ev |= unix.EPOLLOUT
+	}
+	return ev
+}
+
+func (f *streamFlow) setEvents(w *worker, ev uint32) error {
+	if ev == f.events {
+		return nil
+	}
+	f.events = ev
+	return w.poll.Mod(f.fd, ev, int32(f.fd))
+}
+
+func (f *streamFlow) begin(w *worker) error {
+	if f.server {
+		f.running = true
+		return f.setEvents(w, f.wanted())
+	}
+	if f.running {
+		return nil
+	}
+	f.running = true
+	w.active++
+	return f.setEvents(w, f.wanted())
+}
+
+func (f *streamFlow) handle(w *worker, ev uint32) error {
+	if ev&unix.EPOLLERR != 0 {
+		if err := w.drainErrors(f.fd); err != nil {
+			return f.broken(w, err)
+		}
+	}
+	if !f.server && !f.running {
+		// Connecting, or connected and waiting for the start.
+		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 || f.events == 0 {
+			return nil
+		}
+		if err := socketError(f.fd); err != nil {
+			return fmt.Errorf("flow %d: connect to %s: %w", f.id, f.ai.Addr, err)
+		}
+		w.flowConnected()
+		return f.setEvents(w, 0)
+	}
+	if !f.running {
+		return nil
+	}
+	if ev&(unix.EPOLLIN|unix.EPOLLHUP) != 0 && f.reads {
+		if err := f.read(w); err != nil {
+			return err
+		}
+	}
+	if ev&unix.EPOLLOUT != 0 && f.writes && !f.paused {
+		return f.write(w)
+	}
+	return nil
+}
+
+func (f *streamFlow) read(w *worker) error {
+	for {
+		n, e, err := w.read(f.fd, w.buf)
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if isAgain(e) {
+				return nil
+			}
+			return f.broken(w, fmt.Errorf("read: %w", e))
+		}
+		if n == 0 {
+			return f.broken(w, fmt.Errorf("the peer closed the connection"))
+		}
+		w.c.bytesRead += uint64(n)
+		w.c.transactions++
+		if !w.s.opts.EdgeTrigger {
+			return nil
+		}
+	}
+}
+
+func (f *streamFlow) write(w *worker) error {
+	for {
+		n, e, err := w.write(f.fd, w.buf)
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if isAgain(e) {
+				return nil
+			}
+			return f.broken(w, fmt.Errorf("write: %w", e))
+		}
+		w.c.bytesWritten += uint64(n)
+		if w.delays != nil {
+			f.paused = true
+			if err := f.setEvents(w, f.wanted()); err != nil {
+				return err
+			}
+			return w.postpone(f)
+		}
+		if !w.s.opts.EdgeTrigger {
+			return nil
+		}
+	}
+}
+
+// resume lets a paused flow write again.
+func (f *streamFlow) resume(w *worker) error {
+	if !f.paused || !f.running {
+		return nil
+	}
+	f.paused = false
+	return f.setEvents(w, f.wanted())
+}
+
+// broken handles a connection that failed: a server forgets it (its
+// client decides whether the run goes on), a client fails the run.
+func (f *streamFlow) broken(w *worker, err error) error {
+	if f.server {
+		f.running = false
+		w.dropServerFlow(f, f.fd)
+		return nil
+	}
+	return fmt.Errorf("flow %d: %w", f.id, err)
+}
+
+func (f *streamFlow) close(w *worker) {
+	if f.server {
+		w.unregister(f.fd)
+		unix.Close(f.fd)
+		return
+	}
+	w.closeSocket(f.fd, f.ai)
+}

@@ -1,0 +1,317 @@
+package kit
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The UDP workloads. A server worker owns one bound socket (the data port
+// plus its index, or the data port itself with --reuseport) and serves
+// every client flow that lands on it; a client flow is a connected socket.
+// udp_rr answers each request datagram with a response datagram; in
+// udp_stream the client sends -B-byte datagrams and the server counts them.
+
+// udpServer is a server worker's bound socket.
+type udpServer struct {
+	fd   int
+	ai   *AddrInfo
+	rr   bool
+	peer unix.RawSockaddrAny // where the current datagram came from
+	plen uint32
+	name [unix.SizeofSockaddrAny]byte // msg_name for hooks
+}
+
+func (udpServerSetup) setup(w *worker) error {
+	s := w.s
+	ai := addrInfo(s.bindAddr(w.id), true)
+	fd, err := w.openSocket(ai)
+	if err != nil {
+		return err
+	}
+	w.closers = append(w.closers, func() { w.closeSocket(fd, ai) })
+	if err := setReuse(fd, s.opts.ReusePort, s.opts.ReuseAddr); err != nil {
+		return err
+	}
+	bound, err := bindTo(fd, ai.Addr)
+	if err != nil {
+		return err
+	}
+	s.setDataAddr(w.id, bound)
+	u := &udpServer{fd: fd, ai: ai, rr: s.opts.Workload == UDPRR}
+	return w.register(fd, unix.EPOLLIN, u)
+}
+
+type udpServerSetup struct{}
+
+// maxBatch bounds the datagrams a level-triggered event handles, so one
+// busy socket does not starve the others.
+const maxBatch = 32
+
+func (u *udpServer) handle(w *worker, ev uint32) error {
+	if ev&unix.EPOLLERR != 0 {
+		// An ICMP error from a client that went away: not the server's failure.
+		_ = w.drainErrors(u.fd)
+	}
+	if ev&unix.EPOLLIN == 0 {
+		return nil
+	}
+	for i := 0; w.s.opts.EdgeTrigger || i < maxBatch; i++ {
+		n, e, err := u.recv(w)
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if isAgain(e) || e == unix.ECONNREFUSED {
+				return nil
+			}
+			return fmt.Errorf("recvfrom: %w", e)
+		}
+		w.c.bytesRead += uint64(n)
+		w.c.packetsRead++
+		if !u.rr {
+			w.c.transactions++
+			continue
+		}
+		if err := u.respond(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recv reads one datagram and remembers its sender.
+func (u *udpServer) recv(w *worker) (int, unix.Errno, error) {
+	if w.hooks == nil || w.hooks.RecvMsg == nil {
+		n, e := sysRecvfrom(u.fd, w.buf, &u.peer, &u.plen)
+		return n, e, nil
+	}
+	w.msg = Msg{Buf: w.buf, Name: u.name[:]}
+	n, e, err := w.callPacketHook(w.hooks.RecvMsg, "recvmsg", u.fd, 0)
+	u.plen = uint32(w.msg.NameLen)
+	return n, e, err
+}
+
+// respond sends the response datagram back to the sender.
+func (u *udpServer) respond(w *worker) error {
+	size := w.s.opts.ResponseSize
+	var n int
+	var e unix.Errno
+	if w.hooks == nil || w.hooks.SendMsg == nil {
+		n, e = sysSendto(u.fd, w.buf[:size], &u.peer, u.plen)
+	} else {
+		w.msg = Msg{Buf: w.buf[:size], Name: u.name[:u.plen], NameLen: int(u.plen)}
+		var err error
+		if n, e, err = w.callPacketHook(w.hooks.SendMsg, "sendmsg", u.fd, 0); err != nil {
+			return err
+		}
+	}
+	if e != 0 {
+		// The client's buffer is full or it has gone: this transaction is
+		// lost, as it would be on a network; the client resends.
+		return nil
+	}
+	w.c.bytesWritten += uint64(n)
+	w.c.packetsWritten++
+	w.c.transactions++
+	return nil
+}
+
+// udpClient is one client flow: a connected UDP socket.
+type udpClient struct {
+	fd      int
+	id      int
+	ai      *AddrInfo
+	rr      bool
+	waiting bool // rr: a request is out
+	running bool
+	paused  bool
+	quota   int64
+	sentAt  time.Duration
+	lost    uint64
+}
+
+type udpClientSetup struct{}
+
+func (udpClientSetup) setup(w *worker) error {
+	for _, id := range w.s.flowsOf(w.id) {
+		f, err := newUDPClient(w, id, w.s.peerAddr(id))
+		if err != nil {
+			return err
+		}
+		w.flows = append(w.flows, f)
+	}
+	return nil
+}
+
+func newUDPClient(w *worker, id int, to netip.AddrPort) (*udpClient, error) {
+	ai := addrInfo(to, true)
+	fd, err := w.openSocket(ai)
+	if err != nil {
+		return nil, err
+	}
+	f := &udpClient{fd: fd, id: id, ai: ai, rr: w.s.opts.Workload == UDPRR, quota: w.s.quota(id)}
+	if err := w.s.bindLocal(fd); err != nil {
+		w.closeSocket(fd, ai)
+		return nil, err
+	}
+	if err := unix.Connect(fd, sockaddr(to)); err != nil {
+		w.closeSocket(fd, ai)
+		return nil, fmt.Errorf("connect to %s: %w", to, err)
+	}
+	if err := w.register(fd, 0, f); err != nil {
+		w.closeSocket(fd, ai)
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *udpClient) begin(w *worker) error {
+	if f.rr && f.quota == 0 {
+		return nil
+	}
+	f.running = true
+	w.active++
+	if f.rr {
+		if err := w.poll.Mod(f.fd, unix.EPOLLIN, int32(f.fd)); err != nil {
+			return err
+		}
+		return f.request(w)
+	}
+	return w.poll.Mod(f.fd, unix.EPOLLOUT, int32(f.fd))
+}
+
+func (f *udpClient) handle(w *worker, ev uint32) error {
+	if ev&unix.EPOLLERR != 0 {
+		if err := w.drainErrors(f.fd); err != nil && err != unix.ECONNREFUSED {
+			return fmt.Errorf("flow %d: %w", f.id, err)
+		}
+	}
+	if !f.running {
+		return nil
+	}
+	if f.rr {
+		if ev&unix.EPOLLIN != 0 {
+			return f.response(w)
+		}
+		return nil
+	}
+	if ev&unix.EPOLLOUT != 0 && !f.paused {
+		return f.stream(w)
+	}
+	return nil
+}
+
+// request sends one request datagram.
+func (f *udpClient) request(w *worker) error {
+	size := w.s.opts.RequestSize
+	n, e, err := w.write(f.fd, w.buf[:size])
+	if err != nil {
+		return err
+	}
+	f.waiting, f.sentAt = true, w.now
+	if e != 0 {
+		// Dropped before it left: the resend timer covers it, as a loss.
+		return nil
+	}
+	w.c.bytesWritten += uint64(n)
+	w.c.packetsWritten++
+	return nil
+}
+
+// response reads the response datagram and starts the next transaction.
+func (f *udpClient) response(w *worker) error {
+	for i := 0; i < maxBatch; i++ {
+		n, e, err := w.read(f.fd, w.buf)
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if isAgain(e) || e == unix.ECONNREFUSED {
+				return nil
+			}
+			return fmt.Errorf("flow %d: read: %w", f.id, e)
+		}
+		w.c.bytesRead += uint64(n)
+		w.c.packetsRead++
+		if !f.waiting {
+			continue // a late answer to a request already resent
+		}
+		f.waiting = false
+		w.c.transactions++
+		w.recordLatency(w.now - f.sentAt)
+		if f.quota > 0 {
+			if f.quota--; f.quota == 0 {
+				f.running = false
+				w.active--
+				return nil
+			}
+		}
+		if w.delays != nil {
+			f.paused = true
+			return w.postpone(f)
+		}
+		if err := f.request(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resendAfter is how long a udp_rr flow waits for a lost response before
+// it sends a new request.
+const resendAfter = 200 * time.Millisecond
+
+// tick resends the request of a flow whose response never came.
+func (f *udpClient) tick(w *worker) error {
+	if !f.rr || !f.running || !f.waiting || f.paused || w.now-f.sentAt < resendAfter {
+		return nil
+	}
+	f.lost++
+	return f.request(w)
+}
+
+// stream sends datagrams while the socket is writable.
+func (f *udpClient) stream(w *worker) error {
+	size := w.s.opts.BufferSize
+	for {
+		n, e, err := w.write(f.fd, w.buf[:size])
+		if err != nil {
+			return err
+		}
+		if e != 0 {
+			if isAgain(e) || e == unix.ENOBUFS || e == unix.ECONNREFUSED {
+				return nil
+			}
+			return fmt.Errorf("flow %d: write: %w", f.id, e)
+		}
+		w.c.bytesWritten += uint64(n)
+		w.c.packetsWritten++
+		if w.delays != nil {
+			f.paused = true
+			if err := w.poll.Mod(f.fd, 0, int32(f.fd)); err != nil {
+				return err
+			}
+			return w.postpone(f)
+		}
+		if !w.s.opts.EdgeTrigger {
+			return nil
+		}
+	}
+}
+
+func (f *udpClient) resume(w *worker) error {
+	if !f.paused || !f.running {
+		return nil
+	}
+	f.paused = false
+	if f.rr {
+		w.now = w.s.clock()
+		return f.request(w)
+	}
+	return w.poll.Mod(f.fd, unix.EPOLLOUT, int32(f.fd))
+}
+
+func (f *udpClient) close(w *worker) { w.closeSocket(f.fd, f.ai) }
