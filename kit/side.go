@@ -96,6 +96,16 @@ func (s *sideRun) fail(err error) {
 	}
 }
 
+// hasFailed reports whether the side has failed.
+func (s *sideRun) hasFailed() bool {
+	select {
+	case <-s.failed:
+		return true
+	default:
+		return false
+	}
+}
+
 func (s *sideRun) failure() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

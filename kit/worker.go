@@ -39,6 +39,7 @@ type worker struct {
 	start    time.Duration // when measurement started
 	deadline time.Duration // client: when to stop (0: no time limit)
 	next     time.Duration // next sample
+	stopAt   time.Duration // server: when the stop came (0: not yet)
 	pending  int           // client flows still connecting
 	active   int           // flows that have not finished their transaction quota
 
@@ -186,7 +187,7 @@ func (w *worker) loop() error {
 				}
 			}
 		}
-		if w.started && w.now >= w.next {
+		if w.started && w.stopAt == 0 && w.now >= w.next {
 			w.sample()
 		}
 	}
@@ -202,6 +203,9 @@ func (w *worker) checkPhase() error {
 			return w.begin()
 		}
 	case phaseStopping:
+		if w.draining() {
+			return nil
+		}
 		if w.started {
 			w.now = w.s.clock()
 			w.finish()
@@ -209,6 +213,24 @@ func (w *worker) checkPhase() error {
 		return errDone
 	}
 	return nil
+}
+
+// drainFor bounds how long a stopping server keeps reading what its
+// client sent before it closed.
+const drainFor = 2 * time.Second
+
+// draining reports whether a stopping server worker should go on serving:
+// its flows still hold data the client sent before it stopped, and the
+// counts of both sides agree only once that is read (to the EOF).
+func (w *worker) draining() bool {
+	if w.s.side != ServerSide || !w.started || w.s.hasFailed() || len(w.flows) == 0 {
+		return false
+	}
+	now := w.s.clock()
+	if w.stopAt == 0 {
+		w.stopAt = now
+	}
+	return now < w.stopAt+drainFor
 }
 
 // begin starts measurement and kicks off the client's flows.
@@ -248,6 +270,9 @@ func (w *worker) timeout() time.Duration {
 	}
 	now := w.s.clock()
 	until := w.next
+	if w.stopAt > 0 {
+		until = min(until, w.stopAt+drainFor)
+	}
 	if w.deadline > 0 && w.deadline < until {
 		until = w.deadline
 	}
@@ -279,12 +304,23 @@ func (w *worker) finish() {
 	if w.deadline > 0 && end > w.deadline {
 		end = w.deadline
 	}
-	if w.started && w.now >= w.next {
-		w.sample()
+	if w.stopAt > 0 {
+		// What was drained was sent before the stop: count it, but end the
+		// window at the stop.
+		end = w.stopAt
 	}
-	if last := w.samples[len(w.samples)-1]; end-w.start > last.Time {
-		w.record(end)
+	for w.next < end {
+		w.record(w.next)
+		w.next += w.s.opts.Interval
 	}
+	if last := w.samples[len(w.samples)-1]; end-w.start <= last.Time {
+		// The end falls on the last sample: that sample gets the final
+		// counts (a server's include what it drained).
+		w.interval.Merge(&w.lats[len(w.lats)-1])
+		w.samples = w.samples[:len(w.samples)-1]
+		w.lats = w.lats[:len(w.lats)-1]
+	}
+	w.record(end)
 }
 
 // record appends the worker's sample at time t (since the side's base)

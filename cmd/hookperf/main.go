@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -30,7 +31,17 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(withWorkloadFromName(os.Args), os.Stdout, os.Stderr))
+}
+
+// withWorkloadFromName lets the binary run under a workload's name, as
+// neper's and rushit's do (a link named tcp_rr runs `hookperf tcp_rr`),
+// so their scripts work unchanged.
+func withWorkloadFromName(argv []string) []string {
+	if _, err := kit.ParseWorkload(filepath.Base(argv[0])); err == nil {
+		return append([]string{filepath.Base(argv[0])}, argv[1:]...)
+	}
+	return argv[1:]
 }
 
 // run is the whole CLI, with its streams given, returning the exit status.
