@@ -105,7 +105,6 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 			return fail(runEnded(ctx))
 		}
 	}
-	s.wg.Wait()
 	if err := s.failure(); err != nil {
 		return fail(err)
 	}
@@ -114,14 +113,15 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
 	s.collect(res)
 	if err := cc.send(&message{Type: msgStop, Figures: res.figures()}); err != nil {
-		return res, err
+		return fail(err)
 	}
 	result, err := expect(ctx, cc, events, msgResult, cfg.peerTimeout())
 	if err != nil {
-		return res, err
+		return fail(err)
 	}
 	res.addRemote(result.Figures)
-	return res, nil
+	s.stopWorkers()
+	return res, s.failure()
 }
 
 // dialControl connects to the server's control port, retrying for a few

@@ -236,3 +236,10 @@ func (f *crrServer) close(w *worker) {
 	w.unregister(f.fd)
 	unix.Close(f.fd)
 }
+
+// halfClose tells the server the connection in flight is done.
+func (f *crrClient) halfClose() {
+	if f.fd >= 0 {
+		_ = unix.Shutdown(f.fd, unix.SHUT_WR)
+	}
+}

@@ -208,31 +208,46 @@ func (f *rrServer) handle(w *worker, ev uint32) error {
 }
 
 func (f *rrServer) receive(w *worker) error {
+	for {
+		complete, err := f.readRequest(w)
+		if err != nil || !complete {
+			return err
+		}
+		f.state, f.off = rrSending, 0
+		if err := f.send(w); err != nil {
+			return err
+		}
+		// Edge-triggered, the socket must be read until EAGAIN: the next
+		// request, or the client's EOF, may already be queued.
+		if !w.s.opts.EdgeTrigger || f.state != rrReceiving {
+			return nil
+		}
+	}
+}
+
+// readRequest reads what it can of the current request and reports
+// whether the request is complete. A flow whose client went away is
+// dropped.
+func (f *rrServer) readRequest(w *worker) (bool, error) {
 	size := w.s.opts.RequestSize
 	for f.off < size {
 		n, e, err := w.read(f.fd, w.buf[:min(size-f.off, len(w.buf))])
 		if err != nil {
-			return err
+			return false, err
 		}
-		if e != 0 {
-			if isAgain(e) {
-				return nil
+		if e != 0 || n == 0 {
+			if e == 0 || !isAgain(e) {
+				w.dropServerFlow(f, f.fd)
 			}
-			w.dropServerFlow(f, f.fd)
-			return nil
-		}
-		if n == 0 {
-			w.dropServerFlow(f, f.fd)
-			return nil
+			return false, nil
 		}
 		f.off += n
 		w.c.bytesRead += uint64(n)
 		if !w.s.opts.EdgeTrigger && f.off < size {
-			return nil
+			return false, nil
 		}
 	}
-	f.state, f.off = rrSending, 0
-	return f.send(w)
+	return true, nil
 }
 
 func (f *rrServer) send(w *worker) error {
@@ -282,3 +297,6 @@ func (w *worker) dropServerFlow(f flow, fd int) {
 	unix.Close(fd)
 	w.removeFlow(f)
 }
+
+// halfClose tells the server this flow is done: it reads to the EOF.
+func (f *rrClient) halfClose() { _ = unix.Shutdown(f.fd, unix.SHUT_WR) }

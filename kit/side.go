@@ -48,10 +48,12 @@ type sideRun struct {
 	err       error            // the first fatal error
 	failed    chan struct{}    // closed with err
 
-	connected chan struct{}  // client: a value per worker once its flows connect
-	finished  chan *worker   // each worker once its loop ends
-	wg        sync.WaitGroup // worker goroutines
-	list      []*worker
+	connected   chan struct{} // client: a value per worker once its flows connect
+	finished    chan *worker  // each worker once its loop ends
+	release     chan struct{} // closed when workers may close their sockets
+	releaseOnce sync.Once
+	wg          sync.WaitGroup // worker goroutines
+	list        []*worker
 }
 
 func newSideRun(opts *Options, cfg *SideConfig, side Side) (*sideRun, error) {
@@ -65,6 +67,7 @@ func newSideRun(opts *Options, cfg *SideConfig, side Side) (*sideRun, error) {
 		failed:    make(chan struct{}),
 		connected: make(chan struct{}, opts.NumThreads),
 		finished:  make(chan *worker, opts.NumThreads),
+		release:   make(chan struct{}),
 		dataAddrs: make([]netip.AddrPort, opts.NumThreads),
 	}
 	s.wl = workloadFor(opts, side)
@@ -226,9 +229,14 @@ func (s *sideRun) runWorker(w *worker, ready chan<- error) {
 	// Never unlocked: a thread that entered a namespace or was pinned to a
 	// CPU dies with its goroutine.
 	runtime.LockOSThread()
+	defer w.closeAll()
 	defer func() {
-		w.closeAll()
+		// The side reads the worker's figures now; its sockets stay open
+		// until the side releases them, so that a client's last bytes reach
+		// the server before a close could reset the connection.
+		w.halfClose()
 		s.finished <- w
+		<-s.release
 	}()
 	if err := w.setup(); err != nil {
 		ready <- err
@@ -243,9 +251,11 @@ func (s *sideRun) runWorker(w *worker, ready chan<- error) {
 	}
 }
 
-// stopWorkers stops every worker and waits for them to end.
+// stopWorkers stops every worker, lets them close their sockets and
+// waits for them to end.
 func (s *sideRun) stopWorkers() {
 	s.setPhase(phaseStopping)
+	s.releaseOnce.Do(func() { close(s.release) })
 	s.wg.Wait()
 }
 

@@ -188,6 +188,13 @@ func (f *streamFlow) broken(w *worker, err error) error {
 	return fmt.Errorf("flow %d: %w", f.id, err)
 }
 
+// halfClose sends the FIN after the data a client flow wrote.
+func (f *streamFlow) halfClose() {
+	if !f.server {
+		_ = unix.Shutdown(f.fd, unix.SHUT_WR)
+	}
+}
+
 func (f *streamFlow) close(w *worker) {
 	if f.server {
 		w.unregister(f.fd)

@@ -363,6 +363,24 @@ func (w *worker) closeAll() {
 	}
 }
 
+// halfCloser is a flow that ends its sending half when its client stops.
+type halfCloser interface {
+	halfClose()
+}
+
+// halfClose ends the sending half of a client's flows that stream, so the
+// server reads everything they wrote up to a clean EOF.
+func (w *worker) halfClose() {
+	if w.s.side != ClientSide {
+		return
+	}
+	for _, f := range w.flows {
+		if h, ok := f.(halfCloser); ok {
+			h.halfClose()
+		}
+	}
+}
+
 // recordLatency adds one transaction's latency.
 func (w *worker) recordLatency(d time.Duration) {
 	w.interval.Add(int64(d))

@@ -1,0 +1,189 @@
+package kit
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+)
+
+// localOpts are short options for a loopback run of workload w.
+func localOpts(w Workload) Options {
+	o := DefaultOptions(w)
+	o.TestLength = 500 * time.Millisecond
+	o.Interval = 100 * time.Millisecond
+	o.Percentiles = []float64{50, 99}
+	return o
+}
+
+// runLocal runs both sides in this process and fails the test on error.
+func runLocal(t *testing.T, o Options) *LocalResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := RunLocal(ctx, o, SideConfig{}, SideConfig{})
+	assert.NilError(t, err)
+	return r
+}
+
+func TestWorkloadsCountAgree(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  func() Options
+		check func(t *testing.T, o Options, c, s *Result)
+	}{
+		{"tcp_rr", func() Options { return localOpts(TCPRR) }, checkRR},
+		{"tcp_rr 8 flows 2 threads", func() Options {
+			o := localOpts(TCPRR)
+			o.NumFlows, o.NumThreads = 8, 2
+			return o
+		}, checkRR},
+		{"tcp_rr edge-triggered 100x1000 bytes", func() Options {
+			o := localOpts(TCPRR)
+			o.EdgeTrigger, o.RequestSize, o.ResponseSize = true, 100, 1000
+			return o
+		}, checkRR},
+		{"tcp_rr ipv6", func() Options {
+			o := localOpts(TCPRR)
+			o.Family = IPv6
+			return o
+		}, checkRR},
+		{"tcp_crr", func() Options { return localOpts(TCPCRR) }, checkCRR},
+		{"tcp_crr 4 flows 2 threads", func() Options {
+			o := localOpts(TCPCRR)
+			o.NumFlows, o.NumThreads = 4, 2
+			return o
+		}, checkCRR},
+		{"udp_rr", func() Options { return localOpts(UDPRR) }, checkUDPRR},
+		{"udp_rr reuseport 4 flows 2 threads", func() Options {
+			o := localOpts(UDPRR)
+			o.NumFlows, o.NumThreads, o.ReusePort = 4, 2, true
+			return o
+		}, checkUDPRR},
+		{"tcp_stream", func() Options { return localOpts(TCPStream) }, checkStream},
+		{"tcp_stream 4 flows edge-triggered", func() Options {
+			o := localOpts(TCPStream)
+			o.NumFlows, o.NumThreads, o.EdgeTrigger = 4, 2, true
+			return o
+		}, checkStream},
+		{"tcp_stream reversed (-r)", func() Options {
+			o := localOpts(TCPStream)
+			o.EnableRead = true
+			return o
+		}, checkStream},
+		{"tcp_stream bidirectional (-r -w)", func() Options {
+			o := localOpts(TCPStream)
+			o.EnableRead, o.EnableWrite = true, true
+			return o
+		}, checkStream},
+		{"udp_stream", func() Options {
+			o := localOpts(UDPStream)
+			o.BufferSize = 1400
+			return o
+		}, checkUDPStream},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts()
+			r := runLocal(t, o)
+			tc.check(t, o, r.Client, r.Server)
+			assert.Equal(t, r.Client.RemoteThroughput, r.Server.LocalThroughput)
+			assert.Equal(t, r.Server.RemoteThroughput, r.Client.LocalThroughput)
+		})
+	}
+}
+
+func checkRR(t *testing.T, o Options, c, s *Result) {
+	t.Helper()
+	assert.Assert(t, c.Transactions > 100, "client transactions: %d", c.Transactions)
+	// The server may have answered requests the client stopped waiting for.
+	assert.Assert(t, s.Transactions >= c.Transactions && s.Transactions <= c.Transactions+uint64(o.NumFlows),
+		"server %d, client %d transactions", s.Transactions, c.Transactions)
+	assert.Equal(t, c.BytesWritten, s.BytesRead, "request bytes")
+	assert.Equal(t, c.BytesRead, c.Transactions*uint64(o.ResponseSize), "response bytes")
+	assert.Assert(t, c.Throughput > 0)
+	assert.Assert(t, c.Latency != nil)
+	assert.Equal(t, c.Latency.Count, c.Transactions)
+	assert.Assert(t, c.Latency.Min > 0 && c.Latency.Min <= c.Latency.Mean && c.Latency.Mean <= c.Latency.Max)
+	assert.Equal(t, len(c.Latency.Percentiles), 2)
+	assert.Assert(t, c.Latency.Percentiles[0].Value <= c.Latency.Percentiles[1].Value)
+	assert.Equal(t, c.Samples[c.EndIndex].Transactions, c.Transactions)
+	assert.Equal(t, c.NumSamples, len(c.Samples))
+}
+
+func checkCRR(t *testing.T, o Options, c, s *Result) {
+	t.Helper()
+	checkRR(t, o, c, s)
+	// One connection per transaction, plus those cut short at the end.
+	assert.Assert(t, c.Connections >= c.Transactions && c.Connections <= c.Transactions+uint64(o.NumFlows),
+		"client opened %d connections for %d transactions", c.Connections, c.Transactions)
+	assert.Equal(t, s.Connections, c.Connections, "connections accepted")
+}
+
+func checkUDPRR(t *testing.T, o Options, c, s *Result) {
+	t.Helper()
+	assert.Assert(t, c.Transactions > 100, "client transactions: %d", c.Transactions)
+	assert.Equal(t, c.PacketsRead, s.PacketsWritten-(s.PacketsWritten-c.PacketsRead), "responses")
+	assert.Assert(t, s.PacketsRead <= c.PacketsWritten)
+	assert.Assert(t, c.Latency != nil && c.Latency.Count == c.Transactions)
+}
+
+func checkStream(t *testing.T, o Options, c, s *Result) {
+	t.Helper()
+	// The server reads to the EOF of every flow, so what the client wrote
+	// arrives whole. The client stops reading at its deadline: what the
+	// server wrote after that is never read.
+	assert.Equal(t, c.BytesWritten, s.BytesRead, "client to server bytes")
+	assert.Assert(t, c.BytesRead <= s.BytesWritten, "server to client: read %d of %d bytes", c.BytesRead, s.BytesWritten)
+	cw, sw := o.EnableWrite || !o.EnableRead, o.EnableRead
+	assert.Equal(t, c.BytesWritten > 0, cw)
+	assert.Equal(t, s.BytesWritten > 0, sw)
+	assert.Assert(t, c.ThroughputMbps > 0 && s.ThroughputMbps > 0)
+	assert.Assert(t, c.Latency == nil)
+}
+
+func checkUDPStream(t *testing.T, o Options, c, s *Result) {
+	t.Helper()
+	assert.Assert(t, c.PacketsWritten > 100)
+	assert.Assert(t, s.PacketsRead > 0 && s.PacketsRead <= c.PacketsWritten, "received %d of %d", s.PacketsRead, c.PacketsWritten)
+	assert.Equal(t, s.BytesRead, s.PacketsRead*uint64(o.BufferSize))
+	// Both sides report the receiver's figure as the headline, and the sender's beside it.
+	assert.Equal(t, c.ThroughputMbps, s.ThroughputMbps)
+	assert.Assert(t, c.SenderThroughputMbps >= s.ThroughputMbps*0.99)
+}
+
+func TestTransactionCountIsExact(t *testing.T) {
+	for _, w := range []Workload{TCPRR, TCPCRR, UDPRR} {
+		for _, flows := range []int{1, 3, 7} {
+			o := localOpts(w)
+			o.TestLength, o.Transactions = 0, 500
+			o.NumFlows, o.NumThreads = flows, min(flows, 2)
+			t.Run(string(w)+"/flows="+string(rune('0'+flows)), func(t *testing.T) {
+				r := runLocal(t, o)
+				assert.Equal(t, r.Client.Transactions, uint64(500))
+				assert.Equal(t, r.Server.Transactions, uint64(500))
+				assert.Equal(t, r.Client.Latency.Count, uint64(500))
+			})
+		}
+	}
+}
+
+func TestWarmupLeavesFirstIntervalsOut(t *testing.T) {
+	o := localOpts(TCPRR)
+	o.TestLength, o.Warmup = 600*time.Millisecond, 200*time.Millisecond
+	r := runLocal(t, o)
+	c := r.Client
+	assert.Equal(t, c.StartIndex, 2)
+	assert.Assert(t, c.Samples[1].Warmup && c.Samples[2].Warmup && !c.Samples[3].Warmup)
+	assert.Assert(t, c.Latency.Count < c.Transactions, "warm-up transactions are left out of the histogram")
+}
+
+func TestDelaySlowsFlows(t *testing.T) {
+	o := localOpts(TCPRR)
+	o.Delay = 5 * time.Millisecond
+	r := runLocal(t, o)
+	// At most one transaction per 5 ms in 500 ms, however fast the machine.
+	assert.Assert(t, r.Client.Transactions <= 101, "transactions: %d", r.Client.Transactions)
+	assert.Assert(t, r.Client.Transactions >= 10, "transactions: %d", r.Client.Transactions)
+}
