@@ -50,6 +50,16 @@ func listenServer(opts *Options, cfg *SideConfig) (*server, error) {
 	if srv.addr.Addr().IsUnspecified() {
 		srv.addr = netip.AddrPortFrom(loopback(bind.Is6()), srv.addr.Port())
 	}
+	if opts.DataPort == 0 {
+		err := onSideThread(cfg, func() (err error) {
+			opts.DataPort, err = pickDataPort(opts, bind)
+			return err
+		})
+		if err != nil {
+			srv.ln.Close()
+			return nil, err
+		}
+	}
 	if cfg.Listening != nil {
 		cfg.Listening(srv.addr)
 	}
