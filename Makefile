@@ -1,0 +1,30 @@
+# hookperf — `make help` lists the targets.
+GO ?= go
+
+.PHONY: help run build test bench bench-go bench-compare lint
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+run: ## one local tcp_rr measurement (client and server in one process, loopback)
+	$(GO) run ./cmd/hookperf tcp_rr --local -l 5 -p 50,90,99
+
+build: ## build bin/hookperf
+	$(GO) build -o bin/hookperf ./cmd/hookperf
+
+test: ## vet, then every test with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt and vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+bench: bench-go bench-compare ## Go benchmarks of the data path, then hookperf beside iperf3, sockperf (and neper)
+
+bench-go: ## Go benchmarks (allocations per packet included)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-compare: ## hookperf beside iperf3 and sockperf (installed if missing), and neper if NEPER_DIR is set
+	bash bench/install-tools.sh
+	bash bench/compare.sh
