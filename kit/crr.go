@@ -26,6 +26,7 @@ type crrClient struct {
 	fd      int
 	id      int
 	to      netip.AddrPort
+	sa      unix.Sockaddr
 	ai      *AddrInfo
 	state   crrState
 	off     int
@@ -34,7 +35,7 @@ type crrClient struct {
 }
 
 func newCRRClient(w *worker, id int, to netip.AddrPort) (flow, error) {
-	return &crrClient{fd: -1, id: id, to: to, quota: w.s.quota(id)}, nil
+	return &crrClient{fd: -1, id: id, to: to, sa: sockaddr(to), ai: addrInfo(to, false), quota: w.s.quota(id)}, nil
 }
 
 func (f *crrClient) begin(w *worker) error {
@@ -48,11 +49,11 @@ func (f *crrClient) begin(w *worker) error {
 
 // connect opens the transaction's connection.
 func (f *crrClient) connect(w *worker) error {
-	fd, ai, err := w.connectTCP(f.to)
+	fd, err := w.connectTCP(f.ai, f.sa)
 	if err != nil {
 		return fmt.Errorf("flow %d: %w", f.id, err)
 	}
-	f.fd, f.ai, f.state, f.off, f.startAt = fd, ai, crrConnecting, 0, int64(w.now)
+	f.fd, f.state, f.off, f.startAt = fd, crrConnecting, 0, int64(w.now)
 	w.c.connections++
 	return w.register(fd, unix.EPOLLOUT, f)
 }
@@ -166,14 +167,30 @@ type crrServer struct {
 	replied bool
 }
 
-func newCRRServer(w *worker, fd int) flow { return &crrServer{fd: fd} }
+// newCRRServer takes a server flow from the worker's free list: a busy
+// tcp_crr server accepts tens of thousands of connections a second.
+func newCRRServer(w *worker, fd int) flow {
+	if n := len(w.crrFree); n > 0 {
+		f := w.crrFree[n-1]
+		w.crrFree = w.crrFree[:n-1]
+		*f = crrServer{fd: fd}
+		return f
+	}
+	return &crrServer{fd: fd}
+}
+
+// drop closes a finished server connection and keeps the flow for reuse.
+func (f *crrServer) drop(w *worker) {
+	w.dropServerFlow(f, f.fd)
+	w.crrFree = append(w.crrFree, f)
+}
 
 func (f *crrServer) begin(w *worker) error { return nil }
 
 func (f *crrServer) handle(w *worker, ev uint32) error {
 	if ev&unix.EPOLLERR != 0 {
 		if err := w.drainErrors(f.fd); err != nil {
-			w.dropServerFlow(f, f.fd)
+			f.drop(w)
 			return nil
 		}
 	}
@@ -191,12 +208,12 @@ func (f *crrServer) handle(w *worker, ev uint32) error {
 		}
 		if e != 0 {
 			if !isAgain(e) {
-				w.dropServerFlow(f, f.fd)
+				f.drop(w)
 			}
 			return nil
 		}
 		if n == 0 { // the client closed: this connection is done
-			w.dropServerFlow(f, f.fd)
+			f.drop(w)
 			return nil
 		}
 		w.c.bytesRead += uint64(n)
@@ -221,7 +238,7 @@ func (f *crrServer) send(w *worker) error {
 			if isAgain(e) {
 				return w.poll.Mod(f.fd, unix.EPOLLIN|unix.EPOLLOUT, int32(f.fd))
 			}
-			w.dropServerFlow(f, f.fd)
+			f.drop(w)
 			return nil
 		}
 		f.off += n

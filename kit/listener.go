@@ -2,7 +2,6 @@ package kit
 
 import (
 	"fmt"
-	"net/netip"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,8 +43,9 @@ func (w *worker) listenTCP(newFlow func(w *worker, fd int) flow) error {
 // that a connection storm does not starve the flows.
 func (l *listener) handle(w *worker, events uint32) error {
 	for i := 0; i < 64; i++ {
-		fd, _, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		if err != nil {
+		fd, e := sysAccept(l.fd)
+		if e != 0 {
+			err := error(e)
 			if err == unix.EAGAIN || err == unix.EINTR || err == unix.ECONNABORTED {
 				return nil
 			}
@@ -93,22 +93,22 @@ func (w *worker) removeFlow(f flow) {
 	}
 }
 
-// connectTCP opens a client socket to the server worker's address and
-// starts a non-blocking connect; the flow sees EPOLLOUT when it completes.
-func (w *worker) connectTCP(to netip.AddrPort) (int, *AddrInfo, error) {
-	ai := addrInfo(to, false)
+// connectTCP opens a client socket to ai.Addr (sa is the same address in
+// the kernel's form, made once per flow) and starts a non-blocking
+// connect; the flow sees EPOLLOUT when it completes.
+func (w *worker) connectTCP(ai *AddrInfo, sa unix.Sockaddr) (int, error) {
 	fd, err := w.openSocket(ai)
 	if err != nil {
-		return -1, nil, err
+		return -1, err
 	}
 	if err := w.s.bindLocal(fd); err != nil {
 		unix.Close(fd)
-		return -1, nil, err
+		return -1, err
 	}
-	err = unix.Connect(fd, sockaddr(to))
+	err = unix.Connect(fd, sa)
 	if err != nil && err != unix.EINPROGRESS {
 		w.closeSocket(fd, ai)
-		return -1, nil, fmt.Errorf("connect to %s: %w", to, err)
+		return -1, fmt.Errorf("connect to %s: %w", ai.Addr, err)
 	}
-	return fd, ai, nil
+	return fd, nil
 }

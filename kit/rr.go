@@ -35,7 +35,8 @@ type rrClient struct {
 
 // newRRClient connects flow id to the server address to.
 func newRRClient(w *worker, id int, to netip.AddrPort) (*rrClient, error) {
-	fd, ai, err := w.connectTCP(to)
+	ai := addrInfo(to, false)
+	fd, err := w.connectTCP(ai, sockaddr(to))
 	if err != nil {
 		return nil, err
 	}

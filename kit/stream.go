@@ -36,7 +36,8 @@ type streamFlow struct {
 }
 
 func newStreamClient(w *worker, id int, to netip.AddrPort) (*streamFlow, error) {
-	fd, ai, err := w.connectTCP(to)
+	ai := addrInfo(to, false)
+	fd, err := w.connectTCP(ai, sockaddr(to))
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,13 @@ func sysWrite(fd int, b []byte) (int, unix.Errno) {
 	return int(n), e
 }
 
+// sysAccept accepts a connection on a non-blocking listener, without
+// asking for the peer's address (which would allocate).
+func sysAccept(fd int) (int, unix.Errno) {
+	nfd, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	return int(nfd), e
+}
+
 // sysRecvfrom reads one datagram and the sender's address into sa.
 func sysRecvfrom(fd int, b []byte, sa *unix.RawSockaddrAny, salen *uint32) (int, unix.Errno) {
 	*salen = unix.SizeofSockaddrAny

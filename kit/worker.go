@@ -29,10 +29,11 @@ type worker struct {
 	msg   Msg    // re-pointed for every hook call
 	ctl   []byte // control buffer for error-queue reads
 
-	handlers []handler   // indexed by fd
-	flows    []flow      // this worker's flows (client: assigned; server: accepted)
-	closers  []func()    // listening and other per-worker sockets, closed last
-	delays   *delayQueue // flows paused by -D (nil without a delay)
+	handlers []handler    // indexed by fd
+	flows    []flow       // this worker's flows (client: assigned; server: accepted)
+	closers  []func()     // listening and other per-worker sockets, closed last
+	delays   *delayQueue  // flows paused by -D (nil without a delay)
+	crrFree  []*crrServer // tcp_crr server flows ready for reuse
 
 	now      time.Duration // monotonic time of the current event batch, since the side's base
 	started  bool
