@@ -110,12 +110,12 @@ var flagSpecs = []flagSpec{
 	{"r", "enable-read", noValue, "", "this side reads (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableRead })},
 	{"w", "enable-write", noValue, "", "this side writes (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableWrite })},
 	{"E", "edge-trigger", noValue, "", "edge-triggered epoll", boolFlag(func(c *config) *bool { return &c.opts.EdgeTrigger })},
-	{"D", "delay", needsValue, "NS", "nanoseconds between writes of a flow", func(c *config, v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
+	{"D", "delay", needsValue, "NS", "pause between writes of a flow: nanoseconds, or with a unit (ns, us, ms, s)", func(c *config, v string) error {
+		d, err := parseDelay(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number of nanoseconds", v)
+			return err
 		}
-		c.opts.Delay = time.Duration(n)
+		c.opts.Delay = d
 		return nil
 	}},
 	{"", "maxevents", needsValue, "N", "events per epoll_wait (default 1000)", intFlag(func(c *config) *int { return &c.opts.MaxEvents })},
@@ -272,4 +272,24 @@ func parseArgs(args []string) (*config, error) {
 func isNumber(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
 	return err == nil
+}
+
+// parseDelay reads -D: a whole number of nanoseconds, or a number with a
+// unit (ns, us, ms, s) as neper's tcp_rr takes it.
+func parseDelay(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(v, 0, 64); err == nil {
+		return time.Duration(n), nil
+	}
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"ns", time.Nanosecond}, {"us", time.Microsecond}, {"ms", time.Millisecond}, {"s", time.Second}} {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			f, err := strconv.ParseFloat(num, 64)
+			if err == nil && f >= 0 {
+				return time.Duration(f * float64(u.unit)), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%q is not a delay (nanoseconds, or a number with ns, us, ms or s)", v)
 }

@@ -40,36 +40,52 @@ func PercentileKey(p float64) string {
 	return "latency_p" + strconv.FormatFloat(p, 'f', -1, 64)
 }
 
-// rateSuffixes maps ParseRate's decimal suffixes to their multipliers.
-var rateSuffixes = map[byte]int64{
-	'k': 1e3, 'K': 1e3,
-	'm': 1e6, 'M': 1e6,
-	'g': 1e9, 'G': 1e9,
-	't': 1e12, 'T': 1e12,
+// rateUnits maps ParseRate's suffixes to bytes per second, neper's table:
+// lower-case k, m, g are bits (decimal), upper-case K, M, G bytes (binary);
+// the spelled-out forms say which (Mb = 10^6 bits, MB = 10^6 bytes, MiB =
+// 2^20 bytes, Mib = 2^20 bits). neper matches suffixes by prefix, so its
+// "Mb" means MiB; here a suffix must match whole.
+var rateUnits = map[string]*big.Rat{
+	"b": big.NewRat(1, 8), "B": big.NewRat(1, 1),
+	"k": big.NewRat(1e3, 8), "m": big.NewRat(1e6, 8), "g": big.NewRat(1e9, 8),
+	"K": big.NewRat(1<<10, 1), "M": big.NewRat(1<<20, 1), "G": big.NewRat(1<<30, 1),
+	"Kb": big.NewRat(1e3, 8), "Mb": big.NewRat(1e6, 8), "Gb": big.NewRat(1e9, 8),
+	"KB": big.NewRat(1e3, 1), "MB": big.NewRat(1e6, 1), "GB": big.NewRat(1e9, 1),
+	"Kib": big.NewRat(1<<10, 8), "Mib": big.NewRat(1<<20, 8), "Gib": big.NewRat(1<<30, 8),
+	"KiB": big.NewRat(1<<10, 1), "MiB": big.NewRat(1<<20, 1), "GiB": big.NewRat(1<<30, 1),
 }
 
-// ParseRate parses a non-negative rate such as "10M" or "1.5G": a plain
-// decimal number with an optional decimal suffix k/K (1e3), m/M (1e6),
-// g/G (1e9) or t/T (1e12), as neper's --max-pacing-rate accepts. A
+const rateHelp = "want a number of bytes/s with an optional unit: b k m g (bits), B K M G (bytes, binary), Mb MB Mib MiB …"
+
+// ParseRate parses a non-negative rate in bytes per second, as neper's
+// --max-pacing-rate does: a plain number is bytes/s, "1g" is 1 Gbit/s
+// (125000000), "10M" is 10 MiB/s (10485760), "100Mb" is 100 Mbit/s. A
 // fractional result is truncated toward zero. Errors name the input.
 func ParseRate(s string) (uint64, error) {
-	num, mult := s, int64(1)
-	if n := len(s); n > 0 {
-		if m, ok := rateSuffixes[s[n-1]]; ok {
-			num, mult = s[:n-1], m
-		}
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.' || s[i] == '-') {
+		i++
 	}
+	num, suffix := s[:i], s[i:]
 	if strings.HasPrefix(num, "-") {
 		return 0, fmt.Errorf("rate %q: must not be negative", s)
 	}
+	unit := big.NewRat(1, 1)
+	if suffix != "" {
+		u, ok := rateUnits[suffix]
+		if !ok {
+			return 0, fmt.Errorf("rate %q: %s", s, rateHelp)
+		}
+		unit = u
+	}
 	if !plainDecimal(num) {
-		return 0, fmt.Errorf("rate %q: want a number with optional k, M, G or T suffix", s)
+		return 0, fmt.Errorf("rate %q: %s", s, rateHelp)
 	}
 	r, ok := new(big.Rat).SetString(num)
 	if !ok {
-		return 0, fmt.Errorf("rate %q: want a number with optional k, M, G or T suffix", s)
+		return 0, fmt.Errorf("rate %q: %s", s, rateHelp)
 	}
-	r.Mul(r, new(big.Rat).SetInt64(mult))
+	r.Mul(r, unit)
 	v := new(big.Int).Quo(r.Num(), r.Denom())
 	if !v.IsUint64() {
 		return 0, fmt.Errorf("rate %q: out of range (max %d)", s, uint64(math.MaxUint64))

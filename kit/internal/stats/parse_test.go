@@ -70,7 +70,7 @@ func TestPercentileKey(t *testing.T) {
 }
 
 func TestParseRate(t *testing.T) {
-	const bad = ": want a number with optional k, M, G or T suffix"
+	bad := ": " + rateHelp
 	for _, tc := range []struct {
 		in      string
 		want    uint64
@@ -78,28 +78,31 @@ func TestParseRate(t *testing.T) {
 	}{
 		{"0", 0, ""},
 		{"100", 100, ""},
-		{"1k", 1000, ""},
-		{"1K", 1000, ""},
-		{"10M", 10_000_000, ""},
-		{"10m", 10_000_000, ""},
-		{"1.5G", 1_500_000_000, ""},
-		{"2g", 2_000_000_000, ""},
-		{"2T", 2_000_000_000_000, ""},
-		{"0.1G", 100_000_000, ""},
-		{".5k", 500, ""},
+		{"100B", 100, ""},
+		{"8b", 1, ""},
+		{"1k", 125, ""},           // 1000 bits/s
+		{"1g", 125_000_000, ""},   // 1 Gbit/s, as neper
+		{"10M", 10_485_760, ""},   // 10 MiB/s, as neper
+		{"1K", 1024, ""},          // KiB/s, as neper
+		{"2G", 2 << 30, ""},       // GiB/s
+		{"100Mb", 12_500_000, ""}, // 100 Mbit/s (neper would read MiB/s here)
+		{"1MB", 1_000_000, ""},
+		{"1MiB", 1 << 20, ""},
+		{"8Mib", 1 << 20, ""},
+		{"1.5g", 187_500_000, ""},
+		{".5K", 512, ""},
 		{"5.", 5, ""},
-		{"1.0009k", 1000, ""}, // 1000.9 truncated
 		{"2.5", 2, ""},
 		{"18446744073709551615", 1<<64 - 1, ""},
 		{"18446744073709551616", 0, `rate "18446744073709551616": out of range (max 18446744073709551615)`},
-		{"20000000T", 0, `rate "20000000T": out of range (max 18446744073709551615)`},
+		{"20000000000000G", 0, `rate "20000000000000G": out of range (max 18446744073709551615)`},
 		{"-5", 0, `rate "-5": must not be negative`},
 		{"-1.5G", 0, `rate "-1.5G": must not be negative`},
 		{"", 0, `rate ""` + bad},
 		{"M", 0, `rate "M"` + bad},
 		{"abc", 0, `rate "abc"` + bad},
 		{"10X", 0, `rate "10X"` + bad},
-		{"10MB", 0, `rate "10MB"` + bad},
+		{"10MBx", 0, `rate "10MBx"` + bad},
 		{"1e3", 0, `rate "1e3"` + bad},
 		{" 10", 0, `rate " 10"` + bad},
 		{"1.2.3", 0, `rate "1.2.3"` + bad},
