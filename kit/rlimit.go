@@ -38,8 +38,31 @@ func ensureFileLimit(o *Options, local bool) error {
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &raised); err == nil {
 		return nil
 	}
-	return fmt.Errorf("-F/--num-flows: %d flows need about %d open files, but the limit is %d (raise it with ulimit -n, or run fewer flows)",
-		o.NumFlows, need, lim.Max)
+	return &FileLimitError{Flows: o.NumFlows, Need: need, Limit: lim.Max, Local: local}
+}
+
+// FileLimitError says a run needs more open files than the hard limit
+// allows. It is found before any socket is opened.
+type FileLimitError struct {
+	Flows int
+	Need  uint64 // descriptors the run needs
+	Limit uint64 // the hard RLIMIT_NOFILE
+	Local bool   // both sides in this process
+}
+
+func (e *FileLimitError) Error() string {
+	both := ""
+	if e.Local {
+		both = " (both sides in one process)"
+	}
+	return fmt.Sprintf("-F/--num-flows: %d flows need about %d open files%s, but the limit is %d (raise it with ulimit -n, or run fewer flows)",
+		e.Flows, e.Need, both, e.Limit)
+}
+
+// FitsOneSide reports whether one side of the run, alone in a process,
+// fits the limit.
+func (e *FileLimitError) FitsOneSide(o *Options) bool {
+	return filesNeeded(o, false) <= e.Limit
 }
 
 // lockThread wires the calling goroutine to its OS thread for good.

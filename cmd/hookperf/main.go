@@ -77,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	side := kit.SideConfig{}
+	side := kit.SideConfig{Listening: announcer()}
 	if o.LogToStderr {
 		side.Log = stderr
 	}
@@ -87,6 +87,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		lr, err = kit.RunLocal(ctx, o, side, side)
 		if lr != nil {
 			res = lr.Client
+		}
+		var fl *kit.FileLimitError
+		if errors.As(err, &fl) && fl.FitsOneSide(&o) {
+			// Both sides do not fit one process's open files: the server
+			// runs in a child process.
+			res, err = runLocalSplit(ctx, args, o, side, stderr)
 		}
 	} else {
 		res, err = kit.Run(ctx, o, side)
