@@ -87,8 +87,13 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	// Run until every worker has finished its test.
 	beat := time.NewTicker(heartbeatEvery(cfg))
 	defer beat.Stop()
+	prog := progressReporter{s: s}
+	tick := time.NewTicker(opts.Interval)
+	defer tick.Stop()
 	for finished := 0; finished < s.workers; {
 		select {
+		case <-tick.C:
+			prog.report()
 		case <-s.finished:
 			finished++
 		case ev := <-events:

@@ -25,6 +25,9 @@ type SideConfig struct {
 	// Listening is called by a server once its control socket listens,
 	// with the address clients should use.
 	Listening func(control netip.AddrPort)
+	// Progress, if set, receives the side's totals once an interval while
+	// the test runs (on the side's control goroutine).
+	Progress func(Progress)
 	// PeerTimeout bounds how long a side waits for its peer's next control
 	// message (0: 10s). Heartbeats keep a live peer well inside it.
 	PeerTimeout time.Duration

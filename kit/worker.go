@@ -49,6 +49,7 @@ type worker struct {
 	interval stats.Moments // latency within the current interval
 	samples  []Sample
 	lats     []stats.Moments // latency of each sample's interval
+	pub      published       // counters shared once an interval, for progress
 }
 
 // counters are a worker's (or a flow's) running totals.
@@ -341,6 +342,7 @@ func (w *worker) record(t time.Duration) {
 		Nivcsw:       ru.Nivcsw,
 	}
 	sm.setLatency(&w.interval)
+	w.pub.store(&w.c)
 	w.samples = append(w.samples, sm)
 	w.lats = append(w.lats, w.interval)
 	w.interval = stats.Moments{}

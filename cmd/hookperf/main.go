@@ -78,13 +78,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	side := kit.SideConfig{Listening: announcer()}
+	client := side
+	client.Progress = progressLines(stderr, &o)
 	if o.LogToStderr {
 		side.Log = stderr
 	}
 	var res *kit.Result
 	if c.local {
 		var lr *kit.LocalResult
-		lr, err = kit.RunLocal(ctx, o, side, side)
+		lr, err = kit.RunLocal(ctx, o, side, client)
 		if lr != nil {
 			res = lr.Client
 		}
@@ -92,9 +94,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &fl) && fl.FitsOneSide(&o) {
 			// Both sides do not fit one process's open files: the server
 			// runs in a child process.
-			res, err = runLocalSplit(ctx, args, o, side, stderr)
+			res, err = runLocalSplit(ctx, args, o, client, stderr)
 		}
 	} else {
+		if o.Client {
+			side = client
+		}
 		res, err = kit.Run(ctx, o, side)
 	}
 	if err != nil {
