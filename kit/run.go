@@ -133,6 +133,9 @@ func RunLocal(ctx context.Context, opts Options, server, client SideConfig) (*Lo
 	}
 	wg.Wait()
 	switch {
+	case serr != nil && errors.Is(cerr, context.Canceled) && !errors.Is(serr, context.Canceled):
+		// The server failed and the client was cancelled for it.
+		return &res, fmt.Errorf("server: %w", serr)
 	case cerr != nil && serr != nil && !errors.Is(serr, context.Canceled):
 		return &res, fmt.Errorf("client: %w; server: %w", cerr, serr)
 	case cerr != nil:

@@ -3,6 +3,9 @@ package kit
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,6 +43,11 @@ func (w *worker) closeSocket(fd int, ai *AddrInfo) {
 	unix.Close(fd)
 }
 
+// tcpRTOMinUS is TCP_RTO_MIN_US (Linux 6.15): the socket's minimum RTO in
+// microseconds. rushit's --min-rto used a TCP_MIN_RTO that only Google's
+// kernels have.
+const tcpRTOMinUS = 45
+
 // applySocketOptions sets what the options ask of every data socket.
 func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 	o := s.opts
@@ -49,9 +57,15 @@ func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 				return fmt.Errorf("setsockopt SO_MAX_PACING_RATE %d: %w", o.MaxPacingRate, err)
 			}
 		}
+		if o.MinRTO > 0 {
+			us := int(o.MinRTO / time.Microsecond)
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, tcpRTOMinUS, us); err != nil {
+				return fmt.Errorf("--min-rto: setsockopt TCP_RTO_MIN_US %d: %w (the kernel needs TCP_RTO_MIN_US, Linux 6.15 or later)", us, err)
+			}
+		}
 		if o.CongestionControl != "" {
 			if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, o.CongestionControl); err != nil {
-				return fmt.Errorf("setsockopt TCP_CONGESTION %q: %w", o.CongestionControl, err)
+				return congestionError(o.CongestionControl, err)
 			}
 		}
 	}
@@ -163,4 +177,18 @@ func (w *worker) drainErrors(fd int) error {
 		}
 	}
 	return socketError(fd)
+}
+
+// congestionError explains a TCP_CONGESTION failure: an algorithm the
+// kernel lacks is a usage error that lists those it has.
+func congestionError(name string, err error) error {
+	if err == unix.ENOENT {
+		avail, _ := os.ReadFile("/proc/sys/net/ipv4/tcp_available_congestion_control")
+		return &UsageError{Err: fmt.Errorf("--congestion-control: this kernel has no %q (it has: %s)", name, strings.TrimSpace(string(avail)))}
+	}
+	if err == unix.EPERM {
+		allowed, _ := os.ReadFile("/proc/sys/net/ipv4/tcp_allowed_congestion_control")
+		return fmt.Errorf("--congestion-control: %q needs CAP_NET_ADMIN (allowed without it: %s)", name, strings.TrimSpace(string(allowed)))
+	}
+	return fmt.Errorf("--congestion-control: setsockopt TCP_CONGESTION %q: %w", name, err)
 }
