@@ -202,3 +202,30 @@ func TestClientGivesUpWithoutServer(t *testing.T) {
 	assert.ErrorContains(t, err, "cannot reach the server")
 	assert.Assert(t, time.Since(start) < dialRetryFor+2*time.Second)
 }
+
+func TestServerServesSeveralClients(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o := localOpts(TCPRR)
+	o.NumClients = 2
+	addr, wait := startServer(t, ctx, o, SideConfig{})
+	co := clientOf(o, addr)
+	co.NumClients = 1
+	co.TestLength, co.Transactions = 0, 300
+	results := make(chan *Result, 2)
+	for i := 0; i < 2; i++ {
+		go func() {
+			r, err := Run(ctx, co, SideConfig{})
+			if err != nil {
+				t.Error(err)
+			}
+			results <- r
+		}()
+	}
+	a, b := <-results, <-results
+	s, err := wait()
+	assert.NilError(t, err)
+	assert.Equal(t, a.Transactions+b.Transactions, uint64(600))
+	assert.Equal(t, s.Transactions, uint64(600))
+	assert.Equal(t, s.Connections, uint64(2))
+}
