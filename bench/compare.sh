@@ -25,7 +25,10 @@
 #   CONFIGS="1x1 8x2"
 #   RR_SIZE=64                 request = response bytes in rr (sockperf's minimum is 14)
 #   UDP_SIZE=1400              datagram bytes in udp_stream (neper's default)
-#   BASE_PORT=31000            first port; every run takes fresh ports above it
+#   BASE_PORT=20000            first port; every run takes 10 fresh ports above
+#                              it, wrapping before 32000 (below Linux's default
+#                              ephemeral range 32768-60999, where a client
+#                              socket may hold the port and make bind fail)
 #   PIN=split                  1-thread configs only: split = server on CPU 0 and
 #                              client on CPU 1 (taskset), same = both on CPU 0,
 #                              none = let the scheduler place them. On loopback
@@ -48,7 +51,7 @@ WORKLOADS=${WORKLOADS:-"tcp_rr tcp_crr udp_rr tcp_stream udp_stream"}
 CONFIGS=${CONFIGS:-"1x1 8x2"}
 RR_SIZE=${RR_SIZE:-64}
 UDP_SIZE=${UDP_SIZE:-1400}
-BASE_PORT=${BASE_PORT:-31000}
+BASE_PORT=${BASE_PORT:-20000}
 KEEP=${KEEP:-0}
 PIN=${PIN:-split}
 
@@ -193,8 +196,9 @@ run_pair() {
 }
 
 take_ports() {
+	if ((next_port + 10 > 32000)); then next_port=$BASE_PORT; fi
 	port_a=$next_port
-	next_port=$((next_port + 20))
+	next_port=$((next_port + 10))
 }
 
 # ---------------------------------------------------------------------------
@@ -573,8 +577,10 @@ median() {
 	sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-med_of() { # WORKLOAD CFG TOOL METRIC
-	awk -v w="$1" -v c="$2" -v t="$3" -v m="$4" '$1 == w && $2 == c && $3 == t && $4 == m { print $5 }' "$results" | median 2>/dev/null || echo -
+med_of() { # WORKLOAD CFG TOOL METRIC: the median, 2 decimals, or "-"
+	local m
+	m=$(awk -v w="$1" -v c="$2" -v t="$3" -v m="$4" '$1 == w && $2 == c && $3 == t && $4 == m { print $5 }' "$results" | median 2>/dev/null) || m=
+	if is_num "$m"; then awk -v m="$m" 'BEGIN { printf "%.2f\n", m }'; else echo -; fi
 }
 
 print_table() {
@@ -614,6 +620,9 @@ check_config() {
 	[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 	[[ $LENGTH =~ ^[1-9][0-9]*$ ]] || die "LENGTH must be a positive integer"
 	[[ $PIN =~ ^(split|same|none)$ ]] || die "PIN must be split, same or none"
+	if ! [[ $BASE_PORT =~ ^[0-9]+$ ]] || ((BASE_PORT < 1024 || BASE_PORT > 31000)); then
+		die "BASE_PORT must be between 1024 and 31000"
+	fi
 }
 
 main() {
