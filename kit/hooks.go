@@ -2,6 +2,8 @@ package kit
 
 import (
 	"net/netip"
+
+	"golang.org/x/sys/unix"
 )
 
 // Side names the end of a run a worker belongs to.
@@ -54,6 +56,11 @@ type Msg struct {
 	ControlLen int
 	// Flags is msg_flags, as the kernel returned it.
 	Flags int
+
+	// The kernel's view, filled for each call: kept here so that a call
+	// allocates nothing.
+	hdr unix.Msghdr
+	iov unix.Iovec
 }
 
 // PacketHook replaces one read or write on a data socket. It returns the

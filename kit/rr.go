@@ -136,7 +136,7 @@ func (f *rrClient) receive(w *worker) error {
 		}
 	}
 	w.c.transactions++
-	w.recordLatency(w.now - timeDuration(f.sentAt))
+	w.recordLatency(w.stamp() - timeDuration(f.sentAt))
 	if f.quota > 0 {
 		f.quota--
 		if f.quota == 0 {

@@ -120,8 +120,12 @@ func (f *streamFlow) handle(w *worker, ev uint32) error {
 	return nil
 }
 
+// burst bounds the reads or writes one level-triggered event makes, so
+// that one busy flow does not starve the others of its worker.
+const burst = 8
+
 func (f *streamFlow) read(w *worker) error {
-	for {
+	for i := 0; w.s.opts.EdgeTrigger || i < burst; i++ {
 		n, e, err := w.read(f.fd, w.buf)
 		if err != nil {
 			return err
@@ -137,14 +141,15 @@ func (f *streamFlow) read(w *worker) error {
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.transactions++
-		if !w.s.opts.EdgeTrigger {
-			return nil
+		if n < len(w.buf) {
+			return nil // drained
 		}
 	}
+	return nil
 }
 
 func (f *streamFlow) write(w *worker) error {
-	for {
+	for i := 0; w.s.opts.EdgeTrigger || i < burst; i++ {
 		n, e, err := w.write(f.fd, w.buf)
 		if err != nil {
 			return err
@@ -163,10 +168,11 @@ func (f *streamFlow) write(w *worker) error {
 			}
 			return w.postpone(f)
 		}
-		if !w.s.opts.EdgeTrigger {
-			return nil
+		if n < len(w.buf) {
+			return nil // the send buffer is full
 		}
 	}
+	return nil
 }
 
 // resume lets a paused flow write again.

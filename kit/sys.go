@@ -48,10 +48,9 @@ func sysSendto(fd int, b []byte, sa *unix.RawSockaddrAny, salen uint32) (int, un
 // sysRecvmsg is recvmsg(2) over a kit Msg: it fills Buf, Name and Control
 // and records the lengths the kernel returned.
 func sysRecvmsg(fd int, m *Msg, flags int) (int, unix.Errno) {
-	var iov unix.Iovec
-	var h unix.Msghdr
-	fillMsghdr(&h, &iov, m)
-	n, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&h)), uintptr(flags))
+	h := &m.hdr
+	fillMsghdr(h, &m.iov, m)
+	n, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(h)), uintptr(flags))
 	if e == 0 {
 		m.NameLen = int(h.Namelen)
 		m.ControlLen = int(h.Controllen)
@@ -62,9 +61,8 @@ func sysRecvmsg(fd int, m *Msg, flags int) (int, unix.Errno) {
 
 // sysSendmsg is sendmsg(2) over a kit Msg.
 func sysSendmsg(fd int, m *Msg, flags int) (int, unix.Errno) {
-	var iov unix.Iovec
-	var h unix.Msghdr
-	fillMsghdr(&h, &iov, m)
+	h := &m.hdr
+	fillMsghdr(h, &m.iov, m)
 	h.Namelen = uint32(m.NameLen)
 	if m.NameLen == 0 {
 		h.Name = nil
@@ -73,11 +71,12 @@ func sysSendmsg(fd int, m *Msg, flags int) (int, unix.Errno) {
 	if m.ControlLen == 0 {
 		h.Control = nil
 	}
-	n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&h)), uintptr(flags))
+	n, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(h)), uintptr(flags))
 	return int(n), e
 }
 
 func fillMsghdr(h *unix.Msghdr, iov *unix.Iovec, m *Msg) {
+	*h, *iov = unix.Msghdr{}, unix.Iovec{}
 	if len(m.Buf) > 0 {
 		iov.Base = &m.Buf[0]
 		iov.SetLen(len(m.Buf))

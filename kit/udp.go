@@ -241,7 +241,7 @@ func (f *udpClient) response(w *worker) error {
 		}
 		f.waiting = false
 		w.c.transactions++
-		w.recordLatency(w.now - f.sentAt)
+		w.recordLatency(w.stamp() - f.sentAt)
 		if f.quota > 0 {
 			if f.quota--; f.quota == 0 {
 				f.running = false
@@ -276,7 +276,7 @@ func (f *udpClient) tick(w *worker) error {
 // stream sends datagrams while the socket is writable.
 func (f *udpClient) stream(w *worker) error {
 	size := w.s.opts.BufferSize
-	for {
+	for i := 0; w.s.opts.EdgeTrigger || i < burst; i++ {
 		n, e, err := w.write(f.fd, w.buf[:size])
 		if err != nil {
 			return err
@@ -296,10 +296,8 @@ func (f *udpClient) stream(w *worker) error {
 			}
 			return w.postpone(f)
 		}
-		if !w.s.opts.EdgeTrigger {
-			return nil
-		}
 	}
+	return nil
 }
 
 func (f *udpClient) resume(w *worker) error {

@@ -34,6 +34,8 @@ type worker struct {
 	closers  []func()     // listening and other per-worker sockets, closed last
 	delays   *delayQueue  // flows paused by -D (nil without a delay)
 	crrFree  []*crrServer // tcp_crr server flows ready for reuse
+	// resetLinger is SO_LINGER {on, 0s}: close(2) resets the connection.
+	resetLinger unix.Linger
 
 	now      time.Duration // monotonic time of the current event batch, since the side's base
 	started  bool
@@ -102,12 +104,26 @@ func (w *worker) register(fd int, events uint32, h handler) error {
 	return nil
 }
 
-// unregister removes fd from the epoll set; the caller closes it.
+// unregister forgets fd's handler; the caller closes fd, which removes it
+// from the epoll set.
 func (w *worker) unregister(fd int) {
 	if fd < len(w.handlers) {
 		w.handlers[fd] = nil
 	}
-	_ = w.poll.Del(fd)
+	if w.hooks != nil {
+		// A hook may have duplicated the descriptor, which would keep its
+		// registration alive past close(2).
+		_ = w.poll.Del(fd)
+	}
+}
+
+// registerEdge adds fd edge-triggered, whatever -E says: for sockets the
+// kit drives to EAGAIN itself (a tcp_crr client's short-lived connection).
+func (w *worker) registerEdge(fd int, events uint32, h handler) error {
+	if err := w.register(fd, 0, h); err != nil {
+		return err
+	}
+	return w.poll.ModEdge(fd, events, int32(fd))
 }
 
 // setup prepares the worker on its own thread: namespace, CPU, poller,
@@ -140,6 +156,7 @@ func (w *worker) setup() error {
 		}
 		w.hooks = h
 	}
+	w.resetLinger = unix.Linger{Onoff: 1}
 	w.buf = make([]byte, s.opts.BufferSize)
 	fill(w.buf)
 	w.ctl = make([]byte, 512)
@@ -382,6 +399,13 @@ func (w *worker) halfClose() {
 			h.halfClose()
 		}
 	}
+}
+
+// stamp reads the clock for the end of a transaction, and makes that the
+// time the next one, chained from it, starts at.
+func (w *worker) stamp() time.Duration {
+	w.now = w.s.clock()
+	return w.now
 }
 
 // recordLatency adds one transaction's latency.
