@@ -7,4 +7,7 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require gotest.tools/v3 v3.5.2 // indirect
+require (
+	github.com/yuin/gopher-lua v1.1.2 // indirect
+	gotest.tools/v3 v3.5.2 // indirect
+)

@@ -90,8 +90,18 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	prog := progressReporter{s: s}
 	tick := time.NewTicker(opts.Interval)
 	defer tick.Stop()
+	// Workers stop themselves at the deadline; one that has not soon after
+	// is stuck in a hook.
+	var stuck <-chan time.Time
+	if opts.TestLength > 0 && opts.Transactions == 0 {
+		t := time.NewTimer(opts.TestLength + stuckAfter)
+		defer t.Stop()
+		stuck = t.C
+	}
 	for finished := 0; finished < s.workers; {
 		select {
+		case <-stuck:
+			s.interruptHooks()
 		case <-tick.C:
 			prog.report()
 		case <-s.finished:

@@ -82,6 +82,10 @@ type Hooks struct {
 	RecvErr       PacketHook
 	// Close releases the set when its worker ends (may be nil).
 	Close func()
+	// Interrupt, if set, is called from another goroutine when the worker
+	// should have stopped but has not (a hook stuck in a loop past the
+	// run's end): it must make the running hook return an error soon.
+	Interrupt func()
 }
 
 // HookProvider makes one hook set per worker. The kit calls NewHooks on

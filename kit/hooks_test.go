@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,4 +228,28 @@ func TestHookProviderErrorStopsRun(t *testing.T) {
 	bad := HookProviderFunc(func(w WorkerInfo) (*Hooks, error) { return nil, errors.New("no state for you") })
 	_, err := RunLocal(context.Background(), o, SideConfig{Hooks: bad}, SideConfig{})
 	assert.ErrorContains(t, err, "no state for you")
+}
+
+func TestStuckHookIsInterruptedAtTheEnd(t *testing.T) {
+	o := localOpts(TCPRR)
+	o.TestLength = 300 * time.Millisecond
+	stuck := HookProviderFunc(func(w WorkerInfo) (*Hooks, error) {
+		var stop atomic.Bool
+		calls := 0
+		return &Hooks{
+			SendMsg: func(fd int, m *Msg, flags int) (int, error) {
+				if calls++; calls == 10 {
+					for !stop.Load() { // a hook that never returns by itself
+					}
+					return -1, errors.New("interrupted")
+				}
+				return SendMsg(fd, m, flags)
+			},
+			Interrupt: func() { stop.Store(true) },
+		}, nil
+	})
+	start := time.Now()
+	_, err := RunLocal(context.Background(), o, SideConfig{}, SideConfig{Hooks: stuck})
+	assert.ErrorContains(t, err, "client_sendmsg: interrupted")
+	assert.Assert(t, time.Since(start) < o.TestLength+stuckAfter+2*time.Second, "took %v", time.Since(start))
 }

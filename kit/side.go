@@ -256,7 +256,37 @@ func (s *sideRun) runWorker(w *worker, ready chan<- error) {
 func (s *sideRun) stopWorkers() {
 	s.setPhase(phaseStopping)
 	s.releaseOnce.Do(func() { close(s.release) })
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(stuckAfter):
+		// A worker is stuck in a hook: interrupt it, and wait for the rest.
+		s.interruptHooks()
+		<-done
+	}
+}
+
+// stuckAfter is how long a side waits for a worker to stop before it
+// interrupts the worker's hooks.
+const stuckAfter = 2 * time.Second
+
+// interruptHooks asks every worker's hook set to make a running hook
+// return (a script stuck in a loop).
+func (s *sideRun) interruptHooks() {
+	s.mu.Lock()
+	hooks := make([]*Hooks, 0, len(s.list))
+	for _, w := range s.list {
+		if w.hooksReady != nil {
+			hooks = append(hooks, w.hooksReady)
+		}
+	}
+	s.mu.Unlock()
+	for _, h := range hooks {
+		if h.Interrupt != nil {
+			h.Interrupt()
+		}
+	}
 }
 
 // close releases what the side holds after its workers ended.

@@ -25,9 +25,11 @@ type worker struct {
 	id    int
 	poll  *poller.Poller
 	hooks *Hooks // nil: plain syscalls
-	buf   []byte
-	msg   Msg    // re-pointed for every hook call
-	ctl   []byte // control buffer for error-queue reads
+	// hooksReady is hooks, published under the side's lock for Interrupt.
+	hooksReady *Hooks
+	buf        []byte
+	msg        Msg    // re-pointed for every hook call
+	ctl        []byte // control buffer for error-queue reads
 
 	handlers []handler    // indexed by fd
 	flows    []flow       // this worker's flows (client: assigned; server: accepted)
@@ -155,6 +157,9 @@ func (w *worker) setup() error {
 			return fmt.Errorf("hooks: %w", err)
 		}
 		w.hooks = h
+		s.mu.Lock()
+		w.hooksReady = h // readable by the side, to interrupt a stuck hook
+		s.mu.Unlock()
 	}
 	w.resetLinger = unix.Linger{Onoff: 1}
 	w.buf = make([]byte, s.opts.BufferSize)
