@@ -229,3 +229,24 @@ func TestServerServesSeveralClients(t *testing.T) {
 	assert.Equal(t, s.Transactions, uint64(600))
 	assert.Equal(t, s.Connections, uint64(2))
 }
+
+func TestHelloWithUnusableOptionsIsRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o := localOpts(TCPRR)
+	addr, wait := startServer(t, ctx, o, SideConfig{})
+	c, err := net.Dial("tcp", addr.String())
+	assert.NilError(t, err)
+	h := &hello{Workload: TCPRR, NumFlows: 1, NumThreads: 1, TestLength: time.Second,
+		BufferSize: 1, RequestSize: 1, ResponseSize: 100000, Interval: time.Second}
+	assert.NilError(t, writeMessage(c, &message{Type: msgHello, Magic: o.Magic, Hello: h}, time.Second))
+	m, err := readMessage(c)
+	assert.NilError(t, err)
+	assert.Equal(t, m.Type, msgAbort)
+	assert.Assert(t, strings.Contains(m.Error, "-R/--response-size"), m.Error)
+	c.Close()
+	_, err = Run(ctx, clientOf(o, addr), SideConfig{})
+	assert.NilError(t, err)
+	_, err = wait()
+	assert.NilError(t, err)
+}

@@ -31,6 +31,9 @@ func ParseWorkload(name string) (Workload, error) {
 			return w, nil
 		}
 	}
+	if name == string(DummyTest) {
+		return DummyTest, nil
+	}
 	return "", fmt.Errorf("unknown workload %q (want one of tcp_rr, tcp_crr, tcp_stream, udp_rr, udp_stream)", name)
 }
 
@@ -262,8 +265,8 @@ func (o *Options) Directions() (clientWrites, serverWrites bool) {
 	return w, r
 }
 
-// ParseRate parses a rate such as 10M or 1.5G (decimal suffixes k, M, G,
-// T), as -m/--max-pacing-rate takes it.
+// ParseRate parses a rate in bytes/s with neper's units (1g = 1 Gbit/s,
+// 100Mb = 100 Mbit/s, 10M = 10 MiB/s), as -m/--max-pacing-rate takes it.
 func ParseRate(s string) (uint64, error) { return stats.ParseRate(s) }
 
 // ParsePercentiles parses a list such as 50,90,99.9, as -p takes it.

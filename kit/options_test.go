@@ -3,6 +3,7 @@ package kit
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -275,20 +276,37 @@ func TestFamilyString(t *testing.T) {
 }
 
 func TestParseRate(t *testing.T) {
+	// neper's units: a plain number is bytes/s; lower-case k m g are
+	// decimal bits, upper-case K M G binary bytes; spelled-out units say
+	// which.
 	tests := []struct {
 		in   string
 		want uint64
 	}{
 		{"0", 0},
 		{"100", 100},
-		{"1k", 1000},
-		{"1K", 1000},
-		{"10M", 10_000_000},
-		{"10m", 10_000_000},
-		{"1.5G", 1_500_000_000},
-		{"2T", 2_000_000_000_000},
-		{"1.9", 1},     // truncated toward zero
-		{"0.0015k", 1}, // 1.5 truncated
+		{"8b", 1},
+		{"1b", 0}, // 1/8 byte truncated toward zero
+		{"1B", 1},
+		{"1k", 125},
+		{"1K", 1024},
+		{"10m", 1_250_000},
+		{"10M", 10 << 20},
+		{"1g", 125_000_000},
+		{"1.5G", 3 << 29},
+		{"1Kb", 125},
+		{"100Mb", 12_500_000},
+		{"1Gb", 125_000_000},
+		{"1KB", 1000},
+		{"1MB", 1_000_000},
+		{"1GB", 1_000_000_000},
+		{"8Kib", 1024},
+		{"8Mib", 1 << 20},
+		{"1Gib", 1 << 27},
+		{"1KiB", 1024},
+		{"1MiB", 1 << 20},
+		{"1GiB", 1 << 30},
+		{"1.9", 1}, // truncated toward zero
 		{"18446744073709551615", math.MaxUint64},
 	}
 	for _, tt := range tests {
@@ -302,13 +320,13 @@ func TestParseRate(t *testing.T) {
 			}
 		})
 	}
-	for _, in := range []string{"", "M", "-1", "-1M", "abc", "10X", "1e6", "1.2.3", "10 M", "18446744073709551616", "20000000T"} {
+	for _, in := range []string{"", "M", "-1", "-1M", "abc", "10X", "2T", "1mb", "1Mbit", "1e6", "1.2.3", "10 M", "18446744073709551616", "20000000000G"} {
 		t.Run("bad "+in, func(t *testing.T) {
 			got, err := ParseRate(in)
 			if err == nil {
 				t.Fatalf("ParseRate(%q) = %d, want an error", in, got)
 			}
-			if !strings.Contains(err.Error(), in) {
+			if !strings.Contains(err.Error(), strconv.Quote(in)) {
 				t.Errorf("ParseRate(%q) error %q does not name the input", in, err)
 			}
 		})

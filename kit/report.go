@@ -179,7 +179,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 		"results": pairsToMap(r.ResultPairs()),
 		"side":    r.Side.String(),
 	}
-	var samples []map[string]any
+	samples := []map[string]any{}
 	for _, s := range r.Samples {
 		samples = append(samples, map[string]any{
 			"time": s.Time.Seconds(), "transactions": s.Transactions,
@@ -193,13 +193,23 @@ func WriteJSON(w io.Writer, r *Result) error {
 	return enc.Encode(doc)
 }
 
-// pairsToMap keeps numbers as JSON numbers and the rest as strings.
+// textKeys are the keys whose values are text whatever they look like.
+var textKeys = map[string]bool{
+	"workload": true, "host": true, "local_host": true, "congestion_control": true,
+	"all_samples": true, "percentiles": true,
+}
+
+// pairsToMap gives each key a fixed JSON type: text keys are strings,
+// true/false are booleans, the rest numbers (time_start and time_end, in
+// seconds, keep microseconds as JSON numbers).
 func pairsToMap(kvs []KV) map[string]any {
 	m := make(map[string]any, len(kvs))
 	for _, kv := range kvs {
-		if v, err := strconv.ParseFloat(kv.Value, 64); err == nil && kv.Key != "host" && kv.Key != "local_host" {
-			m[kv.Key] = v
-		} else if v, err := strconv.ParseBool(kv.Value); err == nil {
+		if textKeys[kv.Key] {
+			m[kv.Key] = kv.Value
+		} else if kv.Value == "true" || kv.Value == "false" {
+			m[kv.Key] = kv.Value == "true"
+		} else if v, err := strconv.ParseFloat(kv.Value, 64); err == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
 			m[kv.Key] = v
 		} else {
 			m[kv.Key] = kv.Value

@@ -67,3 +67,9 @@ func (e *FileLimitError) FitsOneSide(o *Options) bool {
 
 // lockThread wires the calling goroutine to its OS thread for good.
 func lockThread() { runtime.LockOSThread() }
+
+// EnsureFileLimit raises the open-file limit for a run of o (both sides in
+// this process when local) or returns a *FileLimitError, before any socket
+// is opened. Run and RunLocal call it themselves; a caller that runs the
+// two sides with Run in one process calls it first with local set.
+func EnsureFileLimit(o *Options, local bool) error { return ensureFileLimit(o, local) }

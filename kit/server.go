@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -259,12 +260,22 @@ func (srv *server) readHello(c net.Conn) (*hello, error) {
 		_ = writeMessage(c, &message{Type: msgAbort, Error: err.Error()}, time.Second)
 		return nil, err
 	}
+	// The client's options must make sense for this server too: garbage
+	// in a hello is refused, never trusted with a buffer size.
+	trial := *srv.opts
+	adoptInto(&trial, m.Hello)
+	if err := trial.Validate(); err != nil {
+		err = fmt.Errorf("unusable options in hello: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		_ = writeMessage(c, &message{Type: msgAbort, Error: err.Error()}, time.Second)
+		return nil, err
+	}
 	return m.Hello, nil
 }
 
 // adopt takes the options a server learns from its client.
-func (srv *server) adopt(h *hello) {
-	o := srv.opts
+func (srv *server) adopt(h *hello) { adoptInto(srv.opts, h) }
+
+func adoptInto(o *Options, h *hello) {
 	o.NumFlows = h.NumFlows
 	o.TestLength, o.Transactions = h.TestLength, h.Transactions
 	o.BufferSize = max(o.BufferSize, h.BufferSize)

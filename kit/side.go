@@ -193,7 +193,7 @@ func (s *sideRun) flowsOf(i int) []int {
 // grows it.
 func (s *sideRun) expectedSamples() int {
 	if s.opts.TestLength > 0 {
-		return int(s.opts.TestLength/s.opts.Interval) + 3
+		return min(int(s.opts.TestLength/s.opts.Interval)+3, 4096)
 	}
 	return 64
 }

@@ -18,6 +18,8 @@ func workloadFor(o *Options, side Side) workload {
 			return tcpServer{newStreamServer}
 		}
 		return tcpClient{func(w *worker, id int) (flow, error) { return newStreamClient(w, id, w.s.peerAddr(id)) }}
+	case DummyTest:
+		return dummySetup{}
 	case UDPRR, UDPStream:
 		if side == ServerSide {
 			return udpServerSetup{}
