@@ -4,10 +4,7 @@ go 1.26.0
 
 require (
 	github.com/google/go-cmp v0.7.0
+	github.com/yuin/gopher-lua v1.1.2
 	golang.org/x/sys v0.50.0
-)
-
-require (
-	github.com/yuin/gopher-lua v1.1.2 // indirect
-	gotest.tools/v3 v3.5.2 // indirect
+	gotest.tools/v3 v3.5.2
 )

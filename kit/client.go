@@ -62,6 +62,7 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	if local.IsValid() {
 		s.bind = netip.AddrPortFrom(local, 0)
 	}
+	res.Options.DataPort = int(welcome.Ports[0]) // the port in use, for the report
 	s.dataAddrs = s.dataAddrs[:0]
 	for _, p := range welcome.Ports {
 		s.dataAddrs = append(s.dataAddrs, netip.AddrPortFrom(addr, p))

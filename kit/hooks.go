@@ -50,8 +50,8 @@ type Msg struct {
 	// length in use (0 when unused).
 	Name    []byte
 	NameLen int
-	// Control is the control-message buffer (512 bytes for RecvErr, empty
-	// otherwise unless a hook asks); ControlLen its length in use.
+	// Control is the control-message buffer (512 bytes for RecvMsg and
+	// RecvErr, empty for SendMsg); ControlLen its length in use.
 	Control    []byte
 	ControlLen int
 	// Flags is msg_flags, as the kernel returned it.

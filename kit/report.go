@@ -220,9 +220,10 @@ func pairsToMap(kvs []KV) map[string]any {
 
 // SampleColumns are the CSV columns of -A, one row per worker per interval.
 var SampleColumns = []string{
-	"time", "tid", "flow_id", "bytes_read", "bytes_written", "transactions",
-	"latency_count", "latency_min", "latency_mean", "latency_max", "latency_stddev",
+	"time", "tid", "flow_id", "bytes_read", "transactions",
+	"latency_min", "latency_mean", "latency_max", "latency_stddev",
 	"utime", "stime", "nvcsw", "nivcsw",
+	"bytes_written", "latency_count", // hookperf's additions, last
 }
 
 // WriteSamplesCSV writes every worker's samples as CSV; flow_id is -1 for
@@ -236,9 +237,10 @@ func WriteSamplesCSV(w io.Writer, r *Result) error {
 		u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 		row := []string{
 			seconds(r.TimeStart.Add(s.Time).Sub(time.Unix(0, 0))), strconv.Itoa(s.Worker), "-1",
-			u(s.BytesRead), u(s.BytesWritten), u(s.Transactions),
-			u(s.LatencyCount), seconds(s.LatencyMin), seconds(s.LatencyMean), seconds(s.LatencyMax), seconds(s.LatencyStddev),
+			u(s.BytesRead), u(s.Transactions),
+			seconds(s.LatencyMin), seconds(s.LatencyMean), seconds(s.LatencyMax), seconds(s.LatencyStddev),
 			seconds(s.Utime), seconds(s.Stime), strconv.FormatInt(s.Nvcsw, 10), strconv.FormatInt(s.Nivcsw, 10),
+			u(s.BytesWritten), u(s.LatencyCount),
 		}
 		if err := cw.Write(row); err != nil {
 			return err

@@ -128,7 +128,9 @@ func (w *worker) read(fd int, b []byte) (int, unix.Errno, error) {
 		n, e := sysRead(fd, b)
 		return n, e, nil
 	}
-	w.msg = Msg{Buf: b}
+	// A control buffer, so that a hook can ask for control messages
+	// (SO_RXQ_OVFL, IP_PKTINFO, timestamps) and read them.
+	w.msg = Msg{Buf: b, Control: w.ctl}
 	return w.callPacketHook(w.hooks.RecvMsg, "recvmsg", fd, 0)
 }
 

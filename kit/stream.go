@@ -125,7 +125,7 @@ func (f *streamFlow) handle(w *worker, ev uint32) error {
 const burst = 8
 
 func (f *streamFlow) read(w *worker) error {
-	for i := 0; w.s.opts.EdgeTrigger || i < burst; i++ {
+	for i := 0; i < w.readBurst; i++ {
 		n, e, err := w.read(f.fd, w.buf)
 		if err != nil {
 			return err
@@ -149,7 +149,7 @@ func (f *streamFlow) read(w *worker) error {
 }
 
 func (f *streamFlow) write(w *worker) error {
-	for i := 0; w.s.opts.EdgeTrigger || i < burst; i++ {
+	for i := 0; i < w.writeBurst; i++ {
 		n, e, err := w.write(f.fd, w.buf)
 		if err != nil {
 			return err

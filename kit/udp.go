@@ -58,7 +58,7 @@ func (u *udpServer) handle(w *worker, ev uint32) error {
 	if ev&unix.EPOLLIN == 0 {
 		return nil
 	}
-	for i := 0; w.s.opts.EdgeTrigger || i < maxBatch; i++ {
+	for i, n := 0, w.datagramBurst(); i < n; i++ {
 		n, e, err := u.recv(w)
 		if err != nil {
 			return err
@@ -82,13 +82,22 @@ func (u *udpServer) handle(w *worker, ev uint32) error {
 	return nil
 }
 
+// datagramBurst is how many datagrams a UDP server reads per event: more
+// than a stream's burst when level-triggered (datagrams are small).
+func (w *worker) datagramBurst() int {
+	if w.readBurst == burst {
+		return 4 * burst
+	}
+	return w.readBurst
+}
+
 // recv reads one datagram and remembers its sender.
 func (u *udpServer) recv(w *worker) (int, unix.Errno, error) {
 	if w.hooks == nil || w.hooks.RecvMsg == nil {
 		n, e := sysRecvfrom(u.fd, w.buf, &u.peer, &u.plen)
 		return n, e, nil
 	}
-	w.msg = Msg{Buf: w.buf, Name: u.name[:]}
+	w.msg = Msg{Buf: w.buf, Name: u.name[:], Control: w.ctl}
 	n, e, err := w.callPacketHook(w.hooks.RecvMsg, "recvmsg", u.fd, 0)
 	u.plen = uint32(w.msg.NameLen)
 	return n, e, err
@@ -223,7 +232,7 @@ func (f *udpClient) request(w *worker) error {
 
 // response reads the response datagram and starts the next transaction.
 func (f *udpClient) response(w *worker) error {
-	for i := 0; i < maxBatch; i++ {
+	for i := 0; i < w.readBurst; i++ {
 		n, e, err := w.read(f.fd, w.buf)
 		if err != nil {
 			return err
@@ -276,7 +285,7 @@ func (f *udpClient) tick(w *worker) error {
 // stream sends datagrams while the socket is writable.
 func (f *udpClient) stream(w *worker) error {
 	size := w.s.opts.BufferSize
-	for i := 0; w.s.opts.EdgeTrigger || i < burst; i++ {
+	for i := 0; i < w.writeBurst; i++ {
 		n, e, err := w.write(f.fd, w.buf[:size])
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package kit
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -36,6 +37,11 @@ type worker struct {
 	closers  []func()     // listening and other per-worker sockets, closed last
 	delays   *delayQueue  // flows paused by -D (nil without a delay)
 	crrFree  []*crrServer // tcp_crr server flows ready for reuse
+	// readBurst and writeBurst bound the reads or writes one event makes:
+	// a few when level-triggered, so one busy flow does not starve the
+	// others; until EAGAIN when edge-triggered; one when a hook replaces
+	// the call, as rushit called its hooks once per event.
+	readBurst, writeBurst int
 	// resetLinger is SO_LINGER {on, 0s}: close(2) resets the connection.
 	resetLinger unix.Linger
 
@@ -162,6 +168,16 @@ func (w *worker) setup() error {
 		s.mu.Unlock()
 	}
 	w.resetLinger = unix.Linger{Onoff: 1}
+	w.readBurst, w.writeBurst = burst, burst
+	if s.opts.EdgeTrigger {
+		w.readBurst, w.writeBurst = math.MaxInt32, math.MaxInt32
+	}
+	if w.hooks != nil && w.hooks.RecvMsg != nil && !s.opts.EdgeTrigger {
+		w.readBurst = 1
+	}
+	if w.hooks != nil && w.hooks.SendMsg != nil && !s.opts.EdgeTrigger {
+		w.writeBurst = 1
+	}
 	w.buf = make([]byte, s.opts.BufferSize)
 	fill(w.buf)
 	w.ctl = make([]byte, 512)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ type config struct {
 	version    bool
 	script     string
 	scriptArgs []string
+	args       []string // the command line as given, for a split --local run
 }
 
 // flagKind says whether a flag takes a value.
@@ -57,13 +59,29 @@ func boolFlag(p func(*config) *bool) func(*config, string) error {
 
 func secondsFlag(p func(*config) *time.Duration) func(*config, string) error {
 	return func(c *config, v string) error {
-		f, err := strconv.ParseFloat(v, 64)
+		d, err := parseSeconds(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a number of seconds", v)
+			return err
 		}
-		*p(c) = time.Duration(f * float64(time.Second))
+		*p(c) = d
 		return nil
 	}
+}
+
+// maxSeconds is the longest time a flag takes: a year.
+const maxSeconds = 365 * 24 * 3600
+
+// parseSeconds reads a (possibly fractional, possibly negative) number of
+// seconds within a year either way.
+func parseSeconds(v string) (time.Duration, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, fmt.Errorf("%q is not a number of seconds", v)
+	}
+	if math.Abs(f) > maxSeconds {
+		return 0, fmt.Errorf("%q is out of range (at most a year, %d seconds)", v, maxSeconds)
+	}
+	return time.Duration(f * float64(time.Second)), nil
 }
 
 var flagSpecs = []flagSpec{
@@ -88,19 +106,20 @@ var flagSpecs = []flagSpec{
 	{"T", "num-threads", needsValue, "N", "worker threads", intFlag(func(c *config) *int { return &c.opts.NumThreads })},
 	{"", "num-clients", needsValue, "N", "clients a server waits for", intFlag(func(c *config) *int { return &c.opts.NumClients })},
 	{"l", "test-length", needsValue, "SECONDS", "test length; negative: that many transactions (rr)", func(c *config, v string) error {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not a number", v)
-		}
 		c.opts.TestLength, c.opts.Transactions = 0, 0
-		if f < 0 {
-			if f != float64(int64(f)) {
-				return fmt.Errorf("a transaction count must be whole, got %q", v)
+		if strings.HasPrefix(v, "-") {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("a negative length is a whole number of transactions, got %q", v)
 			}
-			c.opts.Transactions = int64(-f)
-		} else {
-			c.opts.TestLength = time.Duration(f * float64(time.Second))
+			c.opts.Transactions = -n
+			return nil
 		}
+		d, err := parseSeconds(v)
+		if err != nil {
+			return err
+		}
+		c.opts.TestLength = d
 		return nil
 	}},
 	{"s", "suicide-length", needsValue, "SECONDS", "abort the whole run after this long (0: never)", secondsFlag(func(c *config) *time.Duration { return &c.opts.SuicideLength })},
@@ -198,7 +217,15 @@ func parseArgs(args []string) (*config, error) {
 		a := args[i]
 		switch {
 		case a == "--":
-			continue
+			// Everything after -- is an argument, not a flag.
+			for _, rest := range args[i+1:] {
+				if workload != "" {
+					errs = append(errs, fmt.Errorf("unexpected argument %q (the workload is %s)", rest, workload))
+					continue
+				}
+				workload = rest
+			}
+			i = len(args)
 		case strings.HasPrefix(a, "--"):
 			name, v, hasV := strings.Cut(a[2:], "=")
 			f := byLong[name]
@@ -277,7 +304,7 @@ func isNumber(s string) bool {
 // parseDelay reads -D: a whole number of nanoseconds, or a number with a
 // unit (ns, us, ms, s) as neper's tcp_rr takes it.
 func parseDelay(v string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(v, 0, 64); err == nil {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return time.Duration(n), nil
 	}
 	for _, u := range []struct {
@@ -286,7 +313,7 @@ func parseDelay(v string) (time.Duration, error) {
 	}{{"ns", time.Nanosecond}, {"us", time.Microsecond}, {"ms", time.Millisecond}, {"s", time.Second}} {
 		if num, ok := strings.CutSuffix(v, u.suffix); ok {
 			f, err := strconv.ParseFloat(num, 64)
-			if err == nil && f >= 0 {
+			if err == nil && f >= 0 && f*float64(u.unit) <= maxSeconds*float64(time.Second) {
 				return time.Duration(f * float64(u.unit)), nil
 			}
 		}

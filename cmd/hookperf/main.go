@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/hookperf/hookperf/kit"
+	"github.com/hookperf/hookperf/luahooks"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -47,6 +48,9 @@ func withWorkloadFromName(argv []string) []string {
 // run is the whole CLI, with its streams given, returning the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseArgs(args)
+	if c != nil {
+		c.args = args
+	}
 	if err != nil {
 		printError(stderr, err)
 		fmt.Fprintln(stderr, "hookperf: try 'hookperf --help'")
@@ -60,9 +64,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "hookperf %s\n", version)
 		return exitOK
 	}
+	var script *luahooks.Script
 	if c.script != "" {
-		printError(stderr, errors.New("--script: this build has no Lua engine yet"))
-		return exitUsage
+		if script, err = luahooks.LoadFile(c.script); err != nil {
+			printError(stderr, err)
+			return exitUsage
+		}
 	}
 	o := c.opts
 	if err := o.Validate(); err != nil {
@@ -78,13 +85,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	side := kit.SideConfig{Listening: announcer()}
-	client := side
-	client.Progress = progressLines(stderr, &o)
 	if o.LogToStderr {
 		side.Log = stderr
 	}
+	client := side
+	client.Progress = progressLines(stderr, &o)
 	var res *kit.Result
-	if c.local {
+	if script != nil {
+		res, err = runScript(ctx, script, c, side, client, stdout, stderr)
+	} else if c.local {
 		var lr *kit.LocalResult
 		lr, err = kit.RunLocal(ctx, o, side, client)
 		if lr != nil {
@@ -94,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &fl) && fl.FitsOneSide(&o) {
 			// Both sides do not fit one process's open files: the server
 			// runs in a child process.
-			res, err = runLocalSplit(ctx, args, o, client, stderr)
+			res, err = runLocalSplit(ctx, c.args, o, func(o kit.Options) (*kit.Result, error) { return kit.Run(ctx, o, client) }, stderr)
 		}
 	} else {
 		if o.Client {
@@ -104,17 +113,62 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		printError(stderr, err)
-		var ue *kit.UsageError
-		if errors.As(err, &ue) {
-			return exitUsage
-		}
-		return exitRun
+		return exitStatus(err)
 	}
 	if err := report(stdout, res); err != nil {
 		printError(stderr, err)
 		return exitRun
 	}
 	return exitOK
+}
+
+// exitStatus maps a run's error to the exit status of SPEC.md, in one
+// place: os.exit(n) in the script is n, a usage or script error 2, any
+// other failure 1.
+func exitStatus(err error) int {
+	var exit *luahooks.ExitError
+	var usage *kit.UsageError
+	var script *luahooks.ScriptError
+	switch {
+	case errors.As(err, &exit):
+		return exit.Code
+	case errors.As(err, &usage), errors.As(err, &script):
+		return exitUsage
+	}
+	return exitRun
+}
+
+// runScript runs a scripted side, or both sides with --local (the script
+// runs once per side), and returns the result to report.
+func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client kit.SideConfig, out, stderr io.Writer) (*kit.Result, error) {
+	env := luahooks.Env{Args: map[string]string{}, Out: out}
+	for _, kv := range c.scriptArgs {
+		k, v, _ := strings.Cut(kv, "=")
+		env.Args[k] = v
+	}
+	runSide := func(o kit.Options, cfg kit.SideConfig) (*kit.Result, error) {
+		r, err := luahooks.RunSide(ctx, s, o, cfg, env)
+		if r == nil {
+			return nil, err
+		}
+		return r.Kit, err
+	}
+	o := c.opts
+	if !c.local {
+		if o.Client {
+			side = client
+		}
+		return runSide(o, side)
+	}
+	lr, err := luahooks.RunLocal(ctx, s, o, side, client, env, env)
+	var fl *kit.FileLimitError
+	if errors.As(err, &fl) && fl.FitsOneSide(&o) {
+		return runLocalSplit(ctx, c.args, o, func(o kit.Options) (*kit.Result, error) { return runSide(o, client) }, stderr)
+	}
+	if lr == nil || lr.Client == nil {
+		return nil, err
+	}
+	return lr.Client.Kit, err
 }
 
 // report prints the result as key=value lines or JSON, and writes -A.

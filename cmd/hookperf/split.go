@@ -42,7 +42,9 @@ func announcer() func(ap netip.AddrPort) {
 // runLocalSplit runs a --local test whose two sides do not fit one
 // process's open-file limit: the server runs in a child process (this
 // binary, same flags), the client here. It returns the client's result.
-func runLocalSplit(ctx context.Context, args []string, o kit.Options, side kit.SideConfig, stderr io.Writer) (*kit.Result, error) {
+// runClient runs the client side with the options given (the server's
+// control port filled in).
+func runLocalSplit(ctx context.Context, args []string, o kit.Options, runClient func(kit.Options) (*kit.Result, error), stderr io.Writer) (*kit.Result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("--local: %w", err)
@@ -54,7 +56,8 @@ func runLocalSplit(ctx context.Context, args []string, o kit.Options, side kit.S
 	defer r.Close()
 	var serverArgs []string
 	for _, a := range args {
-		if a != "--local" {
+		// The client writes the report and the samples; the server only serves.
+		if a != "--local" && !strings.HasPrefix(a, "-A") && !strings.HasPrefix(a, "--all-samples") {
 			serverArgs = append(serverArgs, a)
 		}
 	}
@@ -92,7 +95,7 @@ func runLocalSplit(ctx context.Context, args []string, o kit.Options, side kit.S
 		return nil, fmt.Errorf("--local: the server process did not start: %w", err)
 	}
 	o.Client, o.ControlPort = true, port
-	res, err := kit.Run(ctx, o, side)
+	res, err := runClient(o)
 	if err != nil {
 		stop()
 		return res, err

@@ -1,0 +1,165 @@
+package luahooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+
+	"github.com/hookperf/hookperf/kit"
+)
+
+// Env is what a scripted side needs beyond the kit's options.
+type Env struct {
+	// Args is the script's args table (--script-arg key=value).
+	Args map[string]string
+	// Out receives print and io.write (nil discards them).
+	Out io.Writer
+}
+
+// Result is one scripted side's outcome: the kit's measurement and the
+// values the script collected.
+type Result struct {
+	Kit *kit.Result
+	// Collected maps each collect() variable (by its name in the script:
+	// a global, a hook's upvalue, or name.field) to its final value in each
+	// worker, in worker order, as Go values (nil, bool, float64, string,
+	// []any, map[string]any).
+	Collected map[string][]any
+}
+
+// RunSide runs script s on one side (opts.Client chooses which): its top
+// level, run() with the kit, then the code after run(). Errors: a
+// *ScriptError for a script that fails before any traffic, an *ExitError
+// for os.exit(n), a *kit.HookError for a failing hook, or the kit's error.
+func RunSide(ctx context.Context, s *Script, opts kit.Options, cfg kit.SideConfig, env Env) (*Result, error) {
+	side := kit.ServerSide
+	if opts.Client {
+		side = kit.ClientSide
+	}
+	e := newEngine(s, side, env.Args, env.Out)
+	defer e.L.Close()
+	e.runner = func(hp kit.HookProvider) (*kit.Result, error) {
+		c := cfg
+		c.Hooks = hp
+		return kit.Run(ctx, opts, c)
+	}
+	return e.execute()
+}
+
+// execute runs the script's main chunk, and the workload if the script
+// never called run().
+func (e *engine) execute() (*Result, error) {
+	L := e.L
+	L.Push(L.NewFunctionFromProto(e.script.proto))
+	err := L.PCall(0, 0, nil)
+	if err == nil && !e.ran {
+		// No run() in the script: the workload runs after its top level.
+		e.ran = true
+		e.result, e.runErr = e.runner(e)
+		if gerr := e.gather(); gerr != nil && e.runErr == nil {
+			e.runErr = gerr
+		}
+		e.closeWorkers()
+		err = e.runErr
+	}
+	e.closeWorkers()
+	res := &Result{Kit: e.result, Collected: e.collected()}
+	if err == nil {
+		return res, nil
+	}
+	err = scriptErr(err)
+	var exit *ExitError
+	switch {
+	case errors.As(err, &exit):
+	case !e.ran:
+		// Failed before any traffic: the script is at fault.
+		err = &ScriptError{Msg: err.Error()}
+	}
+	return res, err
+}
+
+// LocalResult is both sides of a scripted local run.
+type LocalResult struct {
+	Server *Result
+	Client *Result
+}
+
+// RunLocal runs a server and a client of opts in this process, each side
+// running script s in its own engine, as two processes would: the top
+// level runs once per side, is_client() tells them apart. server and
+// client configure each side (namespaces, …); the envs give each side its
+// args and output.
+func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client kit.SideConfig, senv, cenv Env) (*LocalResult, error) {
+	if err := kit.EnsureFileLimit(&opts, true); err != nil {
+		return nil, err
+	}
+	sopts, copts := opts, opts
+	sopts.Client, copts.Client = false, true
+	sopts.EnableRead, sopts.EnableWrite = false, false
+	if opts.ControlPort == kit.DefaultControlPort {
+		sopts.ControlPort = 0
+	}
+	if opts.DataPort == kit.DefaultDataPort {
+		sopts.DataPort = 0
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	listening := make(chan netip.AddrPort, 1)
+	sc := server
+	prev := sc.Listening
+	sc.Listening = func(ap netip.AddrPort) {
+		if prev != nil {
+			prev(ap)
+		}
+		listening <- ap
+	}
+	var res LocalResult
+	var serr error
+	serverDone := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(serverDone)
+		res.Server, serr = RunSide(ctx, s, sopts, sc, senv)
+		if serr != nil {
+			cancel()
+		}
+	}()
+	e := newEngine(s, kit.ClientSide, cenv.Args, cenv.Out)
+	e.runner = func(hp kit.HookProvider) (*kit.Result, error) {
+		select {
+		case ap := <-listening:
+			copts.ControlPort = int(ap.Port())
+			if copts.Host == "" {
+				copts.Host = ap.Addr().String()
+			}
+		case <-serverDone:
+			return nil, fmt.Errorf("the server ended before it listened")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c := client
+		c.Hooks = hp
+		return kit.Run(ctx, copts, c)
+	}
+	var cerr error
+	res.Client, cerr = e.execute()
+	e.L.Close()
+	if cerr != nil {
+		cancel()
+	}
+	wg.Wait()
+	switch {
+	case serr != nil && errors.Is(cerr, context.Canceled) || serr != nil && cerr == nil:
+		return &res, fmt.Errorf("server: %w", serr)
+	case cerr != nil && serr != nil && !errors.Is(serr, context.Canceled):
+		return &res, fmt.Errorf("client: %w; server: %w", cerr, serr)
+	case cerr != nil:
+		return &res, fmt.Errorf("client: %w", cerr)
+	}
+	return &res, nil
+}

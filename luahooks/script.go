@@ -1,0 +1,65 @@
+package luahooks
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Script is a compiled hook script. Compiling checks the syntax, so a
+// broken script is refused before any traffic; the compiled prototype is
+// read-only and serves every state that runs the script.
+type Script struct {
+	// Name is the chunk name in messages: the file name as given.
+	Name  string
+	proto *lua.FunctionProto
+}
+
+// LoadFile reads and compiles the script at path.
+func LoadFile(path string) (*Script, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &ScriptError{Msg: fmt.Sprintf("--script: %v", err)}
+	}
+	defer f.Close()
+	return load(path, bufio.NewReader(f))
+}
+
+// LoadString compiles a script held in src, called name in messages.
+func LoadString(name, src string) (*Script, error) {
+	return load(name, strings.NewReader(src))
+}
+
+func load(name string, r interface{ Read([]byte) (int, error) }) (*Script, error) {
+	chunk, err := parse.Parse(r, name)
+	if err != nil {
+		return nil, &ScriptError{Msg: syntaxMessage(name, err)}
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, &ScriptError{Msg: fmt.Sprintf("%s: %v", name, err)}
+	}
+	return &Script{Name: name, proto: proto}, nil
+}
+
+// syntaxMessage turns gopher-lua's parse error ("name line:3(column:5)
+// near 'x': syntax error") into file:line: message.
+func syntaxMessage(name string, err error) string {
+	if pe, ok := err.(*parse.Error); ok {
+		if pe.Pos.Line == parse.EOF {
+			return fmt.Sprintf("%s: at the end of the file: %s", name, pe.Message)
+		}
+		return fmt.Sprintf("%s:%d: %s near '%s'", name, pe.Pos.Line, pe.Message, pe.Token)
+	}
+	return fmt.Sprintf("%s: %v", name, err)
+}
+
+// ScriptError is a script that cannot run: unreadable, broken syntax, or
+// failing before any traffic. The CLI exits with status 2 for it.
+type ScriptError struct{ Msg string }
+
+func (e *ScriptError) Error() string { return e.Msg }

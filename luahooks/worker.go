@@ -1,0 +1,243 @@
+package luahooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+
+	"github.com/hookperf/hookperf/kit"
+	"github.com/hookperf/hookperf/luahooks/internal/lsys"
+	"github.com/hookperf/hookperf/luahooks/internal/luacopy"
+)
+
+// The hook points of one side, in the order of hookSlots.
+const (
+	hookSocket = iota
+	hookClose
+	hookSendmsg
+	hookRecvmsg
+	hookRecverr
+	numHooks
+)
+
+var hookSlots = [numHooks]string{"socket", "close", "sendmsg", "recvmsg", "recverr"}
+
+// workerState is one worker's Lua state: copies of the hooks, their
+// upvalues and the script's globals, used only on the worker's thread.
+type workerState struct {
+	info  kit.WorkerInfo
+	L     *lua.LState
+	fns   [numHooks]*lua.LFunction
+	names [numHooks]string
+	slots []luacopy.Slot
+	stop  *stopContext
+
+	msg    *lua.LUserData // the msghdr object, made once and re-pointed by the kit
+	msgFor *kit.Msg
+	ai     map[*kit.AddrInfo]lua.LValue
+}
+
+// NewHooks makes worker w's state and hook set (kit.HookProvider). The
+// kit calls it on the worker's thread while the main state waits in
+// run(), so the copy reads an idle state.
+func (e *engine) NewHooks(info kit.WorkerInfo) (*kit.Hooks, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ws, err := e.newWorkerState(info)
+	if err != nil {
+		return nil, err
+	}
+	for len(e.workers) <= info.Index {
+		e.workers = append(e.workers, nil)
+	}
+	e.workers[info.Index] = ws
+	h := &kit.Hooks{Close: func() {}, Interrupt: ws.stop.cancel}
+	if ws.fns[hookSocket] != nil {
+		h.SocketOpened = ws.socketHook(hookSocket)
+	}
+	if ws.fns[hookClose] != nil {
+		h.SocketClosing = ws.socketHook(hookClose)
+	}
+	if ws.fns[hookSendmsg] != nil {
+		h.SendMsg = ws.packetHook(hookSendmsg)
+	}
+	if ws.fns[hookRecvmsg] != nil {
+		h.RecvMsg = ws.packetHook(hookRecvmsg)
+	}
+	if ws.fns[hookRecverr] != nil {
+		h.RecvErr = ws.packetHook(hookRecverr)
+	}
+	return h, nil
+}
+
+// newWorkerState copies the script's state as it is at run(): the
+// globals it defined and this side's hooks with their upvalues. Upvalues
+// shared by several hooks stay shared within the worker.
+func (e *engine) newWorkerState(info kit.WorkerInfo) (*workerState, error) {
+	L := e.newState(false)
+	ws := &workerState{info: info, L: L, stop: newStopContext(), ai: map[*kit.AddrInfo]lua.LValue{}}
+	c := newCopier(e.L, L)
+	c.IsWrapper = e.isWrapper
+	var err error
+	e.L.G.Global.ForEach(func(k, v lua.LValue) {
+		ks, ok := k.(lua.LString)
+		if err != nil || !ok || e.prelude[string(ks)] == v {
+			return
+		}
+		err = c.CopyField(L.G.Global, k, v, "global "+string(ks))
+	})
+	if err != nil {
+		L.Close()
+		return nil, err
+	}
+	prefix := info.Side.String() + "_"
+	for i, slot := range hookSlots {
+		name := prefix + slot
+		fn := e.hooks[name]
+		if fn == nil {
+			continue
+		}
+		cv, err := c.Copy(fn, name)
+		if err != nil {
+			L.Close()
+			return nil, err
+		}
+		ws.fns[i], ws.names[i] = cv.(*lua.LFunction), name
+	}
+	ws.slots = c.Slots
+	L.SetContext(ws.stop)
+	return ws, nil
+}
+
+// newCopier makes a copier between two states with the script API: the
+// globals table, the standard streams and the Go functions of one are
+// those of the other.
+func newCopier(from, to *lua.LState) *luacopy.Copier {
+	c := luacopy.New(from, to)
+	c.Map(from.G.Global, to.G.Global)
+	c.GoFunction = luacopy.MatchGoFunctions(from.G.Global, to.G.Global, 2)
+	fio, ok1 := from.G.Global.RawGetString("io").(*lua.LTable)
+	tio, ok2 := to.G.Global.RawGetString("io").(*lua.LTable)
+	if ok1 && ok2 {
+		for _, f := range []string{"stdin", "stdout", "stderr"} {
+			if ud, ok := fio.RawGetString(f).(*lua.LUserData); ok {
+				c.MapUserData(ud, tio.RawGetString(f))
+			}
+		}
+	}
+	return c
+}
+
+// socketHook adapts a socket hook: fn(sockfd, ai).
+func (ws *workerState) socketHook(i int) kit.SocketHook {
+	fn, L := ws.fns[i], ws.L
+	return func(fd int, ai *kit.AddrInfo) error {
+		lai, ok := ws.ai[ai]
+		if !ok {
+			lai = lsys.NewAddrInfo(L, ai)
+			ws.ai[ai] = lai
+		}
+		base := L.GetTop()
+		L.Push(fn)
+		L.Push(lsys.Int(fd))
+		L.Push(lai)
+		err := L.PCall(2, 0, nil)
+		L.SetTop(base)
+		if err != nil {
+			return scriptErr(err)
+		}
+		return nil
+	}
+}
+
+// packetHook adapts a packet hook: fn(sockfd, msg, flags) returning the
+// bytes moved, -1, or a wrapper's nil, err.
+func (ws *workerState) packetHook(i int) kit.PacketHook {
+	fn, L := ws.fns[i], ws.L
+	return func(fd int, m *kit.Msg, flags int) (int, error) {
+		if ws.msgFor != m {
+			ws.msg, ws.msgFor = lsys.NewMsg(L, m), m
+		}
+		base := L.GetTop()
+		L.Push(fn)
+		L.Push(lsys.Int(fd))
+		L.Push(ws.msg)
+		L.Push(lsys.Int(flags))
+		if err := L.PCall(3, lua.MultRet, nil); err != nil {
+			L.SetTop(base)
+			return -1, scriptErr(err)
+		}
+		n, err := packetResult(L, base)
+		L.SetTop(base)
+		return n, err
+	}
+}
+
+// packetResult reads what a packet hook returned.
+func packetResult(L *lua.LState, base int) (int, error) {
+	if L.GetTop() == base {
+		return -1, errors.New("returned nothing: a packet hook returns the bytes it moved or -1, e.g. `return recvmsg(sockfd, msg, flags)`")
+	}
+	switch v := L.Get(base + 1).(type) {
+	case lua.LNumber:
+		if v >= 0 {
+			return int(v), nil
+		}
+		if e, ok := lsys.Errno(L.Get(base + 2)); ok {
+			return -1, e
+		}
+		return -1, unix.EIO
+	case *lua.LNilType:
+		if e, ok := lsys.Errno(L.Get(base + 2)); ok {
+			return -1, e
+		}
+		return -1, fmt.Errorf("returned nil without an error object: a packet hook returns the bytes it moved, -1, or a wrapper's nil, err")
+	default:
+		return -1, fmt.Errorf("returned a %s (%s): a packet hook returns the bytes it moved, -1, or a wrapper's nil, err", v.Type(), describe(v))
+	}
+}
+
+func describe(v lua.LValue) string {
+	s := v.String()
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return s
+}
+
+// stopContext is the cheapest context gopher-lua can check between
+// instructions: Done is a nil channel (a select on it falls through at
+// once) until the worker must stop, then a closed one, so a hook stuck in
+// a loop raises an error at its next instruction.
+type stopContext struct {
+	done atomic.Pointer[chan struct{}]
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func newStopContext() *stopContext { return &stopContext{} }
+
+func (c *stopContext) cancel()                                 { ch := closedChan; c.done.Store(&ch) }
+func (c *stopContext) Deadline() (deadline time.Time, ok bool) { return }
+func (c *stopContext) Value(key any) any                       { return nil }
+func (c *stopContext) Done() <-chan struct{} {
+	if p := c.done.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+func (c *stopContext) Err() error {
+	if c.done.Load() != nil {
+		return errStuck
+	}
+	return nil
+}
+
+var errStuck = errors.New("stopped: the hook was still running when the run's time was up")
+
+var _ context.Context = (*stopContext)(nil)
