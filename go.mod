@@ -8,3 +8,8 @@ require (
 	golang.org/x/sys v0.50.0
 	gotest.tools/v3 v3.5.2
 )
+
+require (
+	github.com/vishvananda/netlink v1.3.1 // indirect
+	github.com/vishvananda/netns v0.0.5 // indirect
+)
