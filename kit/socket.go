@@ -161,7 +161,11 @@ func (w *worker) callPacketHook(h PacketHook, name string, fd, flags int) (int, 
 // there is one; otherwise the kit drains it. It returns the socket's
 // pending error, if any, once the queue is empty.
 func (w *worker) drainErrors(fd int) error {
-	for i := 0; i < 64; i++ {
+	limit := 64
+	if w.hooks != nil && w.hooks.RecvErr != nil && !w.s.opts.EdgeTrigger {
+		limit = 1 // once per event, as rushit: epoll reports what is left
+	}
+	for i := 0; i < limit; i++ {
 		var e unix.Errno
 		if w.hooks != nil && w.hooks.RecvErr != nil {
 			w.msg = Msg{Buf: w.buf, Control: w.ctl}

@@ -2,6 +2,7 @@ package kit
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"time"
 
@@ -22,7 +23,13 @@ type udpServer struct {
 	peer unix.RawSockaddrAny // where the current datagram came from
 	plen uint32
 	name [unix.SizeofSockaddrAny]byte // msg_name for hooks
+	// batch receives a udp_stream's datagrams in batches (nil with hooks,
+	// which see each datagram, and in udp_rr, which answers each).
+	batch *mmsgBatch
 }
+
+// mmsgBatchSize is how many datagrams one recvmmsg(2) takes.
+const mmsgBatchSize = 32
 
 func (udpServerSetup) setup(w *worker) error {
 	s := w.s
@@ -41,14 +48,13 @@ func (udpServerSetup) setup(w *worker) error {
 	}
 	s.setDataAddr(w.id, bound)
 	u := &udpServer{fd: fd, ai: ai, rr: s.opts.Workload == UDPRR}
+	if !u.rr && (w.hooks == nil || w.hooks.RecvMsg == nil) {
+		u.batch = newMmsgBatch(mmsgBatchSize, s.opts.BufferSize)
+	}
 	return w.register(fd, unix.EPOLLIN, u)
 }
 
 type udpServerSetup struct{}
-
-// maxBatch bounds the datagrams a level-triggered event handles, so one
-// busy socket does not starve the others.
-const maxBatch = 32
 
 func (u *udpServer) handle(w *worker, ev uint32) error {
 	if ev&unix.EPOLLERR != 0 {
@@ -58,7 +64,10 @@ func (u *udpServer) handle(w *worker, ev uint32) error {
 	if ev&unix.EPOLLIN == 0 {
 		return nil
 	}
-	for i, n := 0, w.datagramBurst(); i < n; i++ {
+	if u.batch != nil {
+		return u.receiveBatches(w)
+	}
+	for i, limit := 0, w.datagramBurst(); i < limit; i++ {
 		n, e, err := u.recv(w)
 		if err != nil {
 			return err
@@ -77,6 +86,33 @@ func (u *udpServer) handle(w *worker, ev uint32) error {
 		}
 		if err := u.respond(w); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// receiveBatches counts the queued datagrams, a batch per system call, up
+// to a few batches per event when level-triggered.
+func (u *udpServer) receiveBatches(w *worker) error {
+	limit := 4
+	if w.s.opts.EdgeTrigger {
+		limit = math.MaxInt32
+	}
+	for i := 0; i < limit; i++ {
+		n, e := u.batch.recv(u.fd)
+		if e != 0 {
+			if isAgain(e) || e == unix.ECONNREFUSED {
+				return nil
+			}
+			return fmt.Errorf("recvmmsg: %w", e)
+		}
+		for j := 0; j < n; j++ {
+			w.c.bytesRead += uint64(u.batch.hdrs[j].len)
+		}
+		w.c.packetsRead += uint64(n)
+		w.c.transactions += uint64(n)
+		if n < len(u.batch.hdrs) {
+			return nil // drained
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -144,10 +143,8 @@ func (w *worker) setup() error {
 		}
 	}
 	if s.opts.PinCPU {
-		var set unix.CPUSet
-		set.Set(w.id % runtime.NumCPU())
-		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			return fmt.Errorf("pin to CPU %d: %w", w.id%runtime.NumCPU(), err)
+		if err := pinToAllowedCPU(w.id); err != nil {
+			return err
 		}
 	}
 	var err error
@@ -187,6 +184,30 @@ func (w *worker) setup() error {
 	w.samples = make([]Sample, 0, s.expectedSamples())
 	w.lats = make([]stats.Moments, 0, s.expectedSamples())
 	return s.wl.setup(w)
+}
+
+// pinToAllowedCPU pins the calling thread to the i-th CPU (modulo their
+// number) of those the process may run on, as neper's -U does.
+func pinToAllowedCPU(i int) error {
+	var allowed unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &allowed); err != nil {
+		return fmt.Errorf("-U/--pin-cpu: sched_getaffinity: %w", err)
+	}
+	var cpus []int
+	for c := 0; c < len(allowed)*64; c++ {
+		if allowed.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	if len(cpus) == 0 {
+		return fmt.Errorf("-U/--pin-cpu: no CPU allowed")
+	}
+	var set unix.CPUSet
+	set.Set(cpus[i%len(cpus)])
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("-U/--pin-cpu: pin to CPU %d: %w", cpus[i%len(cpus)], err)
+	}
+	return nil
 }
 
 // fill gives a buffer recognisable, non-zero content.

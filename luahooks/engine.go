@@ -71,6 +71,7 @@ func (e *engine) newState(main bool) *lua.LState {
 	lsys.Open(L)
 	g := L.G.Global
 	L.SetField(g, "print", L.NewFunction(e.print))
+	L.SetField(g, "assert", L.NewFunction(luaAssert))
 	if io, ok := L.GetField(g, "io").(*lua.LTable); ok {
 		L.SetField(io, "write", L.NewFunction(e.write))
 	}
@@ -185,6 +186,24 @@ func (e *engine) print(L *lua.LState) int {
 	}
 	b.WriteByte('\n')
 	io.WriteString(e.out, b.String())
+	return 0
+}
+
+// luaAssert is assert as LuaJIT's: a message that is not a string (an
+// error object from a wrapper, as in assert(setsockopt(...))) is raised
+// through tostring, so the errno text is what the user sees.
+func luaAssert(L *lua.LState) int {
+	if v := L.Get(1); v != lua.LNil && v != lua.LFalse {
+		return L.GetTop()
+	}
+	if L.GetTop() < 2 {
+		L.RaiseError("assertion failed!")
+	}
+	msg := L.Get(2)
+	if s, ok := msg.(lua.LString); ok {
+		L.RaiseError("%s", string(s))
+	}
+	L.RaiseError("%s", L.ToStringMeta(msg).String())
 	return 0
 }
 

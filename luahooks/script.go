@@ -1,7 +1,6 @@
 package luahooks
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strings"
@@ -21,23 +20,18 @@ type Script struct {
 
 // LoadFile reads and compiles the script at path.
 func LoadFile(path string) (*Script, error) {
-	f, err := os.Open(path)
+	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &ScriptError{Msg: fmt.Sprintf("--script: %v", err)}
 	}
-	defer f.Close()
-	return load(path, bufio.NewReader(f))
+	return LoadString(path, string(src))
 }
 
 // LoadString compiles a script held in src, called name in messages.
 func LoadString(name, src string) (*Script, error) {
-	return load(name, strings.NewReader(src))
-}
-
-func load(name string, r interface{ Read([]byte) (int, error) }) (*Script, error) {
-	chunk, err := parse.Parse(r, name)
+	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
-		return nil, &ScriptError{Msg: syntaxMessage(name, err)}
+		return nil, &ScriptError{Msg: syntaxMessage(name, src, err)}
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
@@ -48,10 +42,11 @@ func load(name string, r interface{ Read([]byte) (int, error) }) (*Script, error
 
 // syntaxMessage turns gopher-lua's parse error ("name line:3(column:5)
 // near 'x': syntax error") into file:line: message.
-func syntaxMessage(name string, err error) string {
+func syntaxMessage(name, src string, err error) string {
 	if pe, ok := err.(*parse.Error); ok {
 		if pe.Pos.Line == parse.EOF {
-			return fmt.Sprintf("%s: at the end of the file: %s", name, pe.Message)
+			last := strings.Count(strings.TrimRight(src, "\n"), "\n") + 1
+			return fmt.Sprintf("%s:%d: %s at the end of the file", name, last, pe.Message)
 		}
 		return fmt.Sprintf("%s:%d: %s near '%s'", name, pe.Pos.Line, pe.Message, pe.Token)
 	}
