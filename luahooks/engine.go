@@ -52,6 +52,8 @@ func newEngine(s *Script, side kit.Side, args map[string]string, out io.Writer) 
 	if out == nil {
 		out = io.Discard
 	}
+	// Workers print from their own threads: one write at a time.
+	out = &lockedWriter{w: out}
 	e := &engine{script: s, side: side, args: args, out: out, hooks: map[string]*lua.LFunction{}}
 	e.L = e.newState(true)
 	e.prelude = map[string]lua.LValue{}
@@ -221,6 +223,18 @@ func (e *engine) write(L *lua.LState) int {
 	}
 	L.Push(L.GetField(L.GetField(L.G.Global, "io"), "stdout"))
 	return 1
+}
+
+// lockedWriter serialises writes from several workers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // ExitError is a script's os.exit(n): the run ends with status Code. In

@@ -1,0 +1,157 @@
+// Package hooktest runs a scripted hookperf workload between two network
+// namespaces from a Go test and hands back what the script collected, so
+// a scenario is a few lines:
+//
+//	func TestDrops(t *testing.T) {
+//		topo := nstest.Pair(t, nstest.PairConfig{})
+//		res := hooktest.Run(t, topo, hooktest.Config{
+//			Script:   "testdata/drops.lua",
+//			Workload: kit.UDPStream,
+//			Options:  func(o *kit.Options) { o.TestLength = time.Second },
+//		})
+//		assert.Assert(t, hooktest.Sum(res.Server.Collected["stats"], "drops") > 0)
+//	}
+//
+// The server runs in topo.Server and the client in topo.Client (each of
+// their worker threads enters its namespace before it opens a socket);
+// the client reaches the server at the server's address on the link.
+package hooktest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookperf/hookperf/kit"
+	"github.com/hookperf/hookperf/luahooks"
+	"github.com/hookperf/hookperf/netns/nstest"
+)
+
+// Config describes one scripted run.
+type Config struct {
+	// Script is the Lua script's path (run by both sides, as the CLI does).
+	Script string
+	// Workload is what to run (default tcp_rr).
+	Workload kit.Workload
+	// Options, if set, adjusts the options after the defaults: one second,
+	// one flow, one thread, sampling every 100ms.
+	Options func(o *kit.Options)
+	// Args is the script's args table (--script-arg).
+	Args map[string]string
+	// IPv6 makes the client reach the server over IPv6.
+	IPv6 bool
+	// Timeout bounds the whole run (default: the test length plus 30s).
+	Timeout time.Duration
+}
+
+// Result is what both sides measured and collected, and what each printed.
+type Result struct {
+	Server, Client       *luahooks.Result
+	ServerOut, ClientOut string
+}
+
+// Run runs cfg between the namespaces of topo and fails the test if the
+// run fails. Use Try to look at a failure instead.
+func Run(t testing.TB, topo *nstest.Topology, cfg Config) *Result {
+	t.Helper()
+	res, err := Try(t, topo, cfg)
+	if err != nil {
+		t.Fatalf("hooktest: %s: %v\nserver printed:\n%s\nclient printed:\n%s", cfg.Script, err, res.ServerOut, res.ClientOut)
+	}
+	return res
+}
+
+// Try runs cfg between the namespaces of topo and returns the result and
+// the run's error (e.g. a *luahooks.ExitError for os.exit in the script).
+func Try(t testing.TB, topo *nstest.Topology, cfg Config) (*Result, error) {
+	t.Helper()
+	res := &Result{}
+	s, err := luahooks.LoadFile(cfg.Script)
+	if err != nil {
+		return res, err
+	}
+	o := Options(cfg.Workload, cfg.Options)
+	server := topo.ServerAddr4
+	if cfg.IPv6 {
+		server = topo.ServerAddr6
+		o.Family = kit.IPv6
+	}
+	o.Host = server.String()
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = o.TestLength + 30*time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var sout, cout syncBuffer
+	lr, err := luahooks.RunLocal(ctx, s, o,
+		kit.SideConfig{ThreadInit: topo.Server.Enter},
+		kit.SideConfig{ThreadInit: topo.Client.Enter},
+		luahooks.Env{Args: cfg.Args, Out: &sout}, luahooks.Env{Args: cfg.Args, Out: &cout})
+	res.ServerOut, res.ClientOut = sout.String(), cout.String()
+	if lr != nil {
+		res.Server, res.Client = lr.Server, lr.Client
+	}
+	if err == nil && (res.Server == nil || res.Client == nil) {
+		err = errors.New("hooktest: a side returned no result")
+	}
+	return res, err
+}
+
+// Options returns the options hooktest starts from for workload w (tcp_rr
+// when empty), adjusted by adjust if set.
+func Options(w kit.Workload, adjust func(*kit.Options)) kit.Options {
+	if w == "" {
+		w = kit.TCPRR
+	}
+	o := kit.DefaultOptions(w)
+	o.TestLength = time.Second
+	o.Interval = 100 * time.Millisecond
+	if adjust != nil {
+		adjust(&o)
+	}
+	return o
+}
+
+// Sum adds up field of every worker's collected table (one entry per
+// worker, as collect() gives them), or the entries themselves when field
+// is "". Entries that are not numbers count as 0.
+func Sum(perWorker []any, field string) float64 {
+	var sum float64
+	for _, v := range perWorker {
+		if field != "" {
+			m, _ := v.(map[string]any)
+			v = m[field]
+		}
+		if f, ok := v.(float64); ok {
+			sum += f
+		}
+	}
+	return sum
+}
+
+// Addr formats an address and port for a script argument.
+func Addr(a netip.Addr, port int) string { return netip.AddrPortFrom(a, uint16(port)).String() }
+
+// syncBuffer is a bytes.Buffer safe for the two sides' workers printing
+// at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
