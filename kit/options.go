@@ -111,6 +111,7 @@ type Options struct {
 	PinCPU        bool          // -U: pin worker i to CPU i modulo the CPU count
 	DryRun        bool          // -n: validate and print options, no traffic
 	ListenBacklog int           // --listen-backlog
+	Spin          int           // --spin: polls without blocking before each sleep (busy polling; 0: none)
 
 	// TCP.
 	MaxPacingRate     uint64        // -m: bytes/s, 0 for none
@@ -219,6 +220,9 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxEvents < 1 {
 		bad("--maxevents", "must be at least 1, got %d", o.MaxEvents)
+	}
+	if o.Spin < 0 || o.Spin > 1<<20 {
+		bad("--spin", "must be in 0..%d, got %d", 1<<20, o.Spin)
 	}
 	if o.ListenBacklog < 1 {
 		bad("--listen-backlog", "must be at least 1, got %d", o.ListenBacklog)

@@ -61,6 +61,7 @@ func (o *Options) OptionPairs() []KV {
 		{"pin_cpu", b(o.PinCPU)},
 		{"dry_run", b(o.DryRun)},
 		{"listen_backlog", i(o.ListenBacklog)},
+		{"spin", i(o.Spin)},
 		{"max_pacing_rate", strconv.FormatUint(o.MaxPacingRate, 10)},
 		{"min_rto", strconv.FormatInt(o.MinRTO.Milliseconds(), 10)},
 		{"congestion_control", o.CongestionControl},

@@ -44,6 +44,11 @@ func TestWorkloadsCountAgree(t *testing.T) {
 			o.EdgeTrigger, o.RequestSize, o.ResponseSize = true, 100, 1000
 			return o
 		}, checkRR},
+		{"tcp_rr busy polling (--spin 64)", func() Options {
+			o := localOpts(TCPRR)
+			o.Spin = 64
+			return o
+		}, checkRR},
 		{"tcp_rr ipv6", func() Options {
 			o := localOpts(TCPRR)
 			o.Family = IPv6
