@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -84,23 +85,16 @@ func (f *crrClient) handle(w *worker, ev uint32) error {
 }
 
 func (f *crrClient) send(w *worker) error {
-	size := w.s.opts.RequestSize
-	for f.off < size {
-		n, e, err := w.write(f.fd, w.buf[:size-f.off])
-		if err != nil {
-			return err
+	done, err := w.sendPart(f.fd, &f.off, w.s.opts.RequestSize)
+	if err != nil {
+		if f.off == 0 && !isHookError(err) {
+			// The first write is where a failed connect shows.
+			return fmt.Errorf("flow %d: connect to %s: %w", f.id, f.to, errors.Unwrap(err))
 		}
-		if e != 0 {
-			if isAgain(e) {
-				return nil
-			}
-			if f.off == 0 {
-				return fmt.Errorf("flow %d: connect to %s: %w", f.id, f.to, e)
-			}
-			return fmt.Errorf("flow %d: write: %w", f.id, e)
-		}
-		f.off += n
-		w.c.bytesWritten += uint64(n)
+		return fmt.Errorf("flow %d: %w", f.id, err)
+	}
+	if !done {
+		return nil // connecting, or the socket is full: EPOLLOUT comes
 	}
 	f.state, f.off = crrReceiving, 0
 	// The response may already be queued, and edge-triggered it would not
@@ -109,23 +103,15 @@ func (f *crrClient) send(w *worker) error {
 }
 
 func (f *crrClient) receive(w *worker) error {
-	size := w.s.opts.ResponseSize
-	for f.off < size {
-		n, e, err := w.read(f.fd, w.buf[:min(size-f.off, len(w.buf))])
-		if err != nil {
-			return err
-		}
-		if e != 0 {
-			if isAgain(e) {
-				return nil
-			}
-			return fmt.Errorf("flow %d: read: %w", f.id, e)
-		}
-		if n == 0 {
-			return fmt.Errorf("flow %d: the server closed the connection mid-transaction", f.id)
-		}
-		f.off += n
-		w.c.bytesRead += uint64(n)
+	done, err := w.recvPart(f.fd, &f.off, w.s.opts.ResponseSize, false)
+	if errors.Is(err, errPeerClosed) {
+		err = errors.New("the server closed the connection mid-transaction")
+	}
+	if err != nil {
+		return fmt.Errorf("flow %d: %w", f.id, err)
+	}
+	if !done {
+		return nil
 	}
 	w.c.transactions++
 	w.recordLatency(w.stamp() - timeDuration(f.startAt))
@@ -166,7 +152,9 @@ func (f *crrClient) close(w *worker) {
 type crrServer struct {
 	fd      int
 	off     int
-	replied bool
+	replied bool // the whole request arrived; the response is (being) sent
+	sent    bool // the whole response went out
+	out     outInterest
 }
 
 // newCRRServer takes a server flow from the worker's free list: a busy
@@ -192,62 +180,59 @@ func (f *crrServer) begin(w *worker) error { return nil }
 func (f *crrServer) handle(w *worker, ev uint32) error {
 	if ev&unix.EPOLLERR != 0 {
 		if err := w.drainErrors(f.fd); err != nil {
-			f.drop(w)
-			return nil
+			return f.failed(w, err)
 		}
 	}
-	if ev&unix.EPOLLOUT != 0 && f.replied {
+	if ev&unix.EPOLLOUT != 0 && f.replied && !f.sent {
 		return f.send(w)
 	}
 	if ev&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLRDHUP) == 0 {
 		return nil
 	}
-	size := w.s.opts.RequestSize
-	for {
-		n, e, err := w.read(f.fd, w.buf[:min(max(size-f.off, 1), len(w.buf))])
-		if err != nil {
-			return err
+	if !f.replied {
+		done, err := w.recvPart(f.fd, &f.off, w.s.opts.RequestSize, !w.s.opts.EdgeTrigger)
+		if err != nil || !done {
+			return f.failed(w, err)
 		}
-		if e != 0 {
-			if !isAgain(e) {
-				f.drop(w)
-			}
-			return nil
-		}
-		if n == 0 { // the client closed: this connection is done
-			f.drop(w)
-			return nil
-		}
-		w.c.bytesRead += uint64(n)
-		if f.off += n; f.off >= size && !f.replied {
-			f.replied, f.off = true, 0
-			return f.send(w)
-		}
-		if !w.s.opts.EdgeTrigger {
-			return nil
-		}
+		f.replied, f.off = true, 0
+		return f.send(w)
 	}
+	// Answered: what follows is the client's EOF (or reset).
+	n, e, err := w.read(f.fd, w.buf)
+	switch {
+	case err != nil:
+		return err
+	case e != 0 && isAgain(e):
+		return nil
+	case e != 0 || n == 0:
+		f.drop(w)
+	}
+	return nil
 }
 
 func (f *crrServer) send(w *worker) error {
-	size := w.s.opts.ResponseSize
-	for f.off < size {
-		n, e, err := w.write(f.fd, w.buf[:size-f.off])
-		if err != nil {
-			return err
-		}
-		if e != 0 {
-			if isAgain(e) {
-				return w.poll.Mod(f.fd, unix.EPOLLIN|unix.EPOLLOUT, int32(f.fd))
-			}
-			f.drop(w)
-			return nil
-		}
-		f.off += n
-		w.c.bytesWritten += uint64(n)
+	done, err := w.sendPart(f.fd, &f.off, w.s.opts.ResponseSize)
+	if err != nil {
+		return f.failed(w, err)
+	}
+	if !done {
+		return f.out.set(w, f.fd, true)
 	}
 	w.c.transactions++
-	f.off = size + 1 // nothing more to send
+	f.sent = true
+	return f.out.set(w, f.fd, false)
+}
+
+// failed drops a connection whose client went away; a hook's failure
+// stops the run. A nil err means nothing failed.
+func (f *crrServer) failed(w *worker, err error) error {
+	if err == nil {
+		return nil
+	}
+	if isHookError(err) {
+		return err
+	}
+	f.drop(w)
 	return nil
 }
 

@@ -23,14 +23,14 @@ const (
 )
 
 type rrClient struct {
-	fd      int
-	id      int
-	ai      *AddrInfo
-	state   rrState
-	off     int   // bytes of the current request sent or response read
-	quota   int64 // transactions left (negative: unlimited)
-	sentAt  int64 // ns: when the current request went out
-	wantOut bool  // EPOLLOUT registered
+	fd     int
+	id     int
+	ai     *AddrInfo
+	state  rrState
+	off    int   // bytes of the current request sent or response read
+	quota  int64 // transactions left (negative: unlimited)
+	sentAt int64 // ns: when the current request went out
+	out    outInterest
 }
 
 // newRRClient connects flow id to the server address to.
@@ -45,7 +45,7 @@ func newRRClient(w *worker, id int, to netip.AddrPort) (*rrClient, error) {
 		w.closeSocket(fd, ai)
 		return nil, err
 	}
-	f.wantOut = true
+	f.out.on = true
 	w.pending++
 	return f, nil
 }
@@ -66,7 +66,7 @@ func (f *rrClient) handle(w *worker, ev uint32) error {
 		}
 		f.state = rrIdle
 		w.flowConnected()
-		return f.setOut(w, false)
+		return f.out.set(w, f.fd, false)
 	case rrSending:
 		if ev&unix.EPOLLOUT != 0 {
 			return f.send(w)
@@ -94,46 +94,24 @@ func (f *rrClient) startTransaction(w *worker) error {
 }
 
 func (f *rrClient) send(w *worker) error {
-	size := w.s.opts.RequestSize
-	for f.off < size {
-		n, e, err := w.write(f.fd, w.buf[:size-f.off])
-		if err != nil {
-			return err
-		}
-		if e != 0 {
-			if isAgain(e) {
-				return f.setOut(w, true)
-			}
-			return fmt.Errorf("flow %d: write: %w", f.id, e)
-		}
-		f.off += n
-		w.c.bytesWritten += uint64(n)
+	done, err := w.sendPart(f.fd, &f.off, w.s.opts.RequestSize)
+	if err != nil {
+		return fmt.Errorf("flow %d: %w", f.id, err)
+	}
+	if !done {
+		return f.out.set(w, f.fd, true)
 	}
 	f.state, f.off = rrReceiving, 0
-	return f.setOut(w, false)
+	return f.out.set(w, f.fd, false)
 }
 
 func (f *rrClient) receive(w *worker) error {
-	size := w.s.opts.ResponseSize
-	for f.off < size {
-		n, e, err := w.read(f.fd, w.buf[:min(size-f.off, len(w.buf))])
-		if err != nil {
-			return err
-		}
-		if e != 0 {
-			if isAgain(e) {
-				return nil
-			}
-			return fmt.Errorf("flow %d: read: %w", f.id, e)
-		}
-		if n == 0 {
-			return fmt.Errorf("flow %d: the server closed the connection", f.id)
-		}
-		f.off += n
-		w.c.bytesRead += uint64(n)
-		if !w.s.opts.EdgeTrigger && f.off < size {
-			return nil
-		}
+	done, err := w.recvPart(f.fd, &f.off, w.s.opts.ResponseSize, !w.s.opts.EdgeTrigger)
+	if err != nil {
+		return fmt.Errorf("flow %d: %w", f.id, err)
+	}
+	if !done {
+		return nil
 	}
 	w.c.transactions++
 	w.recordLatency(w.stamp() - timeDuration(f.sentAt))
@@ -161,27 +139,14 @@ func (f *rrClient) resume(w *worker) error {
 	return f.startTransaction(w)
 }
 
-// setOut registers or drops interest in EPOLLOUT.
-func (f *rrClient) setOut(w *worker, on bool) error {
-	if f.wantOut == on {
-		return nil
-	}
-	f.wantOut = on
-	ev := uint32(unix.EPOLLIN)
-	if on {
-		ev |= unix.EPOLLOUT
-	}
-	return w.poll.Mod(f.fd, ev, int32(f.fd))
-}
-
 func (f *rrClient) close(w *worker) { w.closeSocket(f.fd, f.ai) }
 
 // rrServer answers each request of -Q bytes with -R bytes.
 type rrServer struct {
-	fd      int
-	state   rrState
-	off     int
-	wantOut bool
+	fd    int
+	state rrState
+	off   int
+	out   outInterest
 }
 
 func newRRServer(w *worker, fd int) flow { return &rrServer{fd: fd, state: rrReceiving} }
@@ -230,59 +195,35 @@ func (f *rrServer) receive(w *worker) error {
 // whether the request is complete. A flow whose client went away is
 // dropped.
 func (f *rrServer) readRequest(w *worker) (bool, error) {
-	size := w.s.opts.RequestSize
-	for f.off < size {
-		n, e, err := w.read(f.fd, w.buf[:min(size-f.off, len(w.buf))])
-		if err != nil {
-			return false, err
-		}
-		if e != 0 || n == 0 {
-			if e == 0 || !isAgain(e) {
-				w.dropServerFlow(f, f.fd)
-			}
-			return false, nil
-		}
-		f.off += n
-		w.c.bytesRead += uint64(n)
-		if !w.s.opts.EdgeTrigger && f.off < size {
-			return false, nil
-		}
+	done, err := w.recvPart(f.fd, &f.off, w.s.opts.RequestSize, !w.s.opts.EdgeTrigger)
+	if err != nil {
+		return false, f.failed(w, err)
 	}
-	return true, nil
+	return done, nil
 }
 
 func (f *rrServer) send(w *worker) error {
-	size := w.s.opts.ResponseSize
-	for f.off < size {
-		n, e, err := w.write(f.fd, w.buf[:size-f.off])
-		if err != nil {
-			return err
-		}
-		if e != 0 {
-			if isAgain(e) {
-				return f.setOut(w, true)
-			}
-			w.dropServerFlow(f, f.fd)
-			return nil
-		}
-		f.off += n
-		w.c.bytesWritten += uint64(n)
+	done, err := w.sendPart(f.fd, &f.off, w.s.opts.ResponseSize)
+	if err != nil {
+		return f.failed(w, err)
+	}
+	if !done {
+		return f.out.set(w, f.fd, true)
 	}
 	w.c.transactions++
 	f.state, f.off = rrReceiving, 0
-	return f.setOut(w, false)
+	return f.out.set(w, f.fd, false)
 }
 
-func (f *rrServer) setOut(w *worker, on bool) error {
-	if f.wantOut == on {
-		return nil
+// failed handles a connection whose client went away (dropped: the
+// control connection says whether the run goes on) or a hook that failed
+// (the run stops).
+func (f *rrServer) failed(w *worker, err error) error {
+	if isHookError(err) {
+		return err
 	}
-	f.wantOut = on
-	ev := uint32(unix.EPOLLIN)
-	if on {
-		ev |= unix.EPOLLOUT
-	}
-	return w.poll.Mod(f.fd, ev, int32(f.fd))
+	w.dropServerFlow(f, f.fd)
+	return nil
 }
 
 func (f *rrServer) close(w *worker) {
