@@ -253,3 +253,14 @@ func TestStuckHookIsInterruptedAtTheEnd(t *testing.T) {
 	assert.ErrorContains(t, err, "client_sendmsg: interrupted")
 	assert.Assert(t, time.Since(start) < o.TestLength+stuckAfter+2*time.Second, "took %v", time.Since(start))
 }
+
+func TestUDPRRServerWithOnlyARecvHookAnswers(t *testing.T) {
+	o := localOpts(UDPRR)
+	o.TestLength, o.Transactions = 0, 50
+	recvOnly := HookProviderFunc(func(w WorkerInfo) (*Hooks, error) {
+		return &Hooks{RecvMsg: RecvMsg}, nil
+	})
+	r, err := RunLocal(context.Background(), o, SideConfig{Hooks: recvOnly}, SideConfig{})
+	assert.NilError(t, err)
+	assert.Equal(t, r.Server.Transactions, uint64(50))
+}

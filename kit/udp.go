@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -135,7 +136,10 @@ func (u *udpServer) recv(w *worker) (int, unix.Errno, error) {
 	}
 	w.msg = Msg{Buf: w.buf, Name: u.name[:], Control: w.ctl}
 	n, e, err := w.callPacketHook(w.hooks.RecvMsg, "recvmsg", u.fd, 0)
-	u.plen = uint32(w.msg.NameLen)
+	// The reply goes where the hook's recvmsg said the request came from,
+	// whether a sendmsg hook or the plain sendto sends it.
+	u.plen = uint32(min(w.msg.NameLen, len(u.name)))
+	copy((*[unix.SizeofSockaddrAny]byte)(unsafe.Pointer(&u.peer))[:], u.name[:u.plen])
 	return n, e, err
 }
 

@@ -50,6 +50,7 @@ type worker struct {
 	deadline time.Duration // client: when to stop (0: no time limit)
 	next     time.Duration // next sample
 	stopAt   time.Duration // server: when the stop came (0: not yet)
+	finished bool          // the last sample is taken
 	pending  int           // client flows still connecting
 	active   int           // flows that have not finished their transaction quota
 
@@ -265,12 +266,15 @@ func (w *worker) checkPhase() error {
 			return w.begin()
 		}
 	case phaseStopping:
-		if w.draining() {
-			return nil
-		}
-		if w.started {
+		if w.started && !w.finished {
+			// The last sample is taken at the stop: what a server drains
+			// afterwards counts in its totals (so both sides' byte counts
+			// agree) but not in the measured window's rate.
 			w.now = w.s.clock()
 			w.finish()
+		}
+		if w.draining() {
+			return nil
 		}
 		return errDone
 	}
@@ -366,18 +370,14 @@ func (w *worker) finish() {
 	if w.deadline > 0 && end > w.deadline {
 		end = w.deadline
 	}
-	if w.stopAt > 0 {
-		// What was drained was sent before the stop: count it, but end the
-		// window at the stop.
-		end = w.stopAt
-	}
+	w.finished = true
 	for w.next < end {
 		w.record(w.next)
 		w.next += w.s.opts.Interval
 	}
 	if last := w.samples[len(w.samples)-1]; end-w.start <= last.Time {
 		// The end falls on the last sample: that sample gets the final
-		// counts (a server's include what it drained).
+		// counts.
 		w.interval.Merge(&w.lats[len(w.lats)-1])
 		w.samples = w.samples[:len(w.samples)-1]
 		w.lats = w.lats[:len(w.lats)-1]
