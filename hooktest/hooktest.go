@@ -74,13 +74,17 @@ func Try(t testing.TB, topo *nstest.Topology, cfg Config) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	o := Options(cfg.Workload, cfg.Options)
-	server := topo.ServerAddr4
+	server, family := topo.ServerAddr4, kit.IPv4
 	if cfg.IPv6 {
-		server = topo.ServerAddr6
-		o.Family = kit.IPv6
+		server, family = topo.ServerAddr6, kit.IPv6
 	}
-	o.Host = server.String()
+	// The server's address first, so that cfg.Options may change it.
+	o := Options(cfg.Workload, func(o *kit.Options) {
+		o.Host, o.Family = server.String(), family
+		if cfg.Options != nil {
+			cfg.Options(o)
+		}
+	})
 	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = o.TestLength + 30*time.Second

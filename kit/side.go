@@ -268,8 +268,8 @@ func (s *sideRun) stopWorkers() {
 }
 
 // stuckAfter is how long a side waits for a worker to stop before it
-// interrupts the worker's hooks.
-const stuckAfter = 2 * time.Second
+// interrupts the worker's hooks: longer than a server's drain.
+const stuckAfter = drainFor + 2*time.Second
 
 // interruptHooks asks every worker's hook set to make a running hook
 // return (a script stuck in a loop).

@@ -289,7 +289,7 @@ const drainFor = 2 * time.Second
 // its flows still hold data the client sent before it stopped, and the
 // counts of both sides agree only once that is read (to the EOF).
 func (w *worker) draining() bool {
-	if w.s.side != ServerSide || !w.started || w.s.hasFailed() || len(w.flows) == 0 {
+	if w.s.side != ServerSide || !w.started || w.s.hasFailed() || len(w.flows) == 0 || w.s.opts.Workload == DummyTest {
 		return false
 	}
 	now := w.s.clock()
