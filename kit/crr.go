@@ -179,6 +179,12 @@ func (f *crrServer) begin(w *worker) error { return nil }
 
 func (f *crrServer) handle(w *worker, ev uint32) error {
 	if ev&unix.EPOLLERR != 0 {
+		if f.sent && (w.hooks == nil || w.hooks.RecvErr == nil) {
+			// The client's reset after the answer: the connection is done,
+			// with nothing on its error queue worth two more system calls.
+			f.drop(w)
+			return nil
+		}
 		if err := w.drainErrors(f.fd); err != nil {
 			return f.failed(w, err)
 		}

@@ -2,6 +2,7 @@ package kit
 
 import (
 	"fmt"
+	"math"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,7 +43,14 @@ func (w *worker) listenTCP(newFlow func(w *worker, fd int) flow) error {
 // handle accepts the pending connections, a bounded batch per event so
 // that a connection storm does not starve the flows.
 func (l *listener) handle(w *worker, events uint32) error {
-	for i := 0; i < 64; i++ {
+	// Level-triggered, one accept per event: epoll reports the listener
+	// again while connections wait, and a lone one costs no second,
+	// failing accept. Edge-triggered, accept until EAGAIN.
+	limit := 1
+	if w.s.opts.EdgeTrigger {
+		limit = math.MaxInt32
+	}
+	for i := 0; i < limit; i++ {
 		fd, e := sysAccept(l.fd)
 		if e != 0 {
 			err := error(e)

@@ -98,6 +98,17 @@ type flow interface {
 
 // register adds fd to the epoll set with h as its handler.
 func (w *worker) register(fd int, events uint32, h handler) error {
+	return w.add(fd, events, h, w.poll.Add)
+}
+
+// registerEdge adds fd edge-triggered, whatever -E says: for sockets the
+// kit drives to EAGAIN itself (a tcp_crr client's short-lived connection).
+func (w *worker) registerEdge(fd int, events uint32, h handler) error {
+	return w.add(fd, events, h, w.poll.AddEdge)
+}
+
+// add records h as fd's handler and registers fd with the poller's add.
+func (w *worker) add(fd int, events uint32, h handler, add func(int, uint32, int32) error) error {
 	if fd >= len(w.handlers) {
 		n := max(2*len(w.handlers), fd+1, 64)
 		grown := make([]handler, n)
@@ -105,7 +116,7 @@ func (w *worker) register(fd int, events uint32, h handler) error {
 		w.handlers = grown
 	}
 	w.handlers[fd] = h
-	if err := w.poll.Add(fd, events, int32(fd)); err != nil {
+	if err := add(fd, events, int32(fd)); err != nil {
 		w.handlers[fd] = nil
 		return fmt.Errorf("epoll_ctl add fd %d: %w", fd, err)
 	}
@@ -123,15 +134,6 @@ func (w *worker) unregister(fd int) {
 		// registration alive past close(2).
 		_ = w.poll.Del(fd)
 	}
-}
-
-// registerEdge adds fd edge-triggered, whatever -E says: for sockets the
-// kit drives to EAGAIN itself (a tcp_crr client's short-lived connection).
-func (w *worker) registerEdge(fd int, events uint32, h handler) error {
-	if err := w.register(fd, 0, h); err != nil {
-		return err
-	}
-	return w.poll.ModEdge(fd, events, int32(fd))
 }
 
 // setup prepares the worker on its own thread: namespace, CPU, poller,
