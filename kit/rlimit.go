@@ -68,8 +68,23 @@ func (e *FileLimitError) FitsOneSide(o *Options) bool {
 // lockThread wires the calling goroutine to its OS thread for good.
 func lockThread() { runtime.LockOSThread() }
 
-// EnsureFileLimit raises the open-file limit for a run of o (both sides in
-// this process when local) or returns a *FileLimitError, before any socket
-// is opened. Run and RunLocal call it themselves; a caller that runs the
-// two sides with Run in one process calls it first with local set.
-func EnsureFileLimit(o *Options, local bool) error { return ensureFileLimit(o, local) }
+// Prepare readies the process for a run of o (both sides in this process
+// when local): it raises the open-file limit, or returns a
+// *FileLimitError before any socket is opened, and raises GOMAXPROCS so
+// that every worker thread can wait in epoll_wait holding its P with Ps
+// to spare for the rest of the program (it never lowers it). Run and
+// RunLocal call it themselves; a caller that runs the two sides with Run
+// in one process calls it first with local set.
+func Prepare(o *Options, local bool) error {
+	if err := ensureFileLimit(o, local); err != nil {
+		return err
+	}
+	workers := o.NumThreads
+	if local {
+		workers *= 2
+	}
+	if n := workers + 2; runtime.GOMAXPROCS(0) < n {
+		runtime.GOMAXPROCS(n)
+	}
+	return nil
+}

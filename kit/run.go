@@ -53,7 +53,7 @@ func Run(ctx context.Context, opts Options, cfg SideConfig) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	if err := ensureFileLimit(&opts, false); err != nil {
+	if err := Prepare(&opts, false); err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	if opts.SuicideLength > 0 {
@@ -97,7 +97,7 @@ func RunLocal(ctx context.Context, opts Options, server, client SideConfig) (*Lo
 	if err := sopts.Validate(); err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	if err := ensureFileLimit(&opts, true); err != nil {
+	if err := Prepare(&opts, true); err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	if opts.SuicideLength > 0 {

@@ -93,7 +93,7 @@ type LocalResult struct {
 // client configure each side (namespaces, …); the envs give each side its
 // args and output.
 func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client kit.SideConfig, senv, cenv Env) (*LocalResult, error) {
-	if err := kit.EnsureFileLimit(&opts, true); err != nil {
+	if err := kit.Prepare(&opts, true); err != nil {
 		return nil, err
 	}
 	sopts, copts := opts, opts
