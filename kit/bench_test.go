@@ -10,6 +10,7 @@ import (
 // benchRR runs b.N transactions of an rr workload over loopback, so that
 // allocs/op is allocations per transaction (setup included, amortised).
 func benchRR(b *testing.B, w Workload, flows, threads int) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	o := DefaultOptions(w)
 	o.TestLength, o.Transactions = 0, int64(max(b.N, flows))
 	o.NumFlows, o.NumThreads = flows, threads
@@ -36,6 +37,7 @@ func BenchmarkTCPStream8(b *testing.B)  { benchStream(b, TCPStream, 8, 2) }
 
 // benchStream runs b.N short streams and reports the receiver's rate.
 func benchStream(b *testing.B, w Workload, flows, threads int) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	o := DefaultOptions(w)
 	o.TestLength, o.Interval = 300*time.Millisecond, 100*time.Millisecond
 	o.NumFlows, o.NumThreads = flows, threads

@@ -2,6 +2,7 @@ package luahooks
 
 import (
 	"context"
+	"runtime"
 	"sort"
 	"testing"
 
@@ -55,6 +56,7 @@ func hookOnSocket(b *testing.B, src string, withContext bool) (kit.PacketHook, *
 // the cost of the Lua hook. "no-stop-check" leaves out the per-instruction
 // check that stops a stuck hook, to show what that check costs.
 func BenchmarkHookCall(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	const src = `client_recvmsg(function(fd, msg, flags) return recvmsg(fd, msg, flags) end)`
 	b.Run("go", func(b *testing.B) {
 		_, m, fd := hookOnSocket(b, src, true)
@@ -86,6 +88,7 @@ func BenchmarkHookCall(b *testing.B) {
 // BenchmarkHookLoop is a hook that computes in Lua (a 1000-step loop),
 // where the stop check runs on every instruction: its worst case.
 func BenchmarkHookLoop(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	const src = `client_recvmsg(function(fd, msg, flags)
 		local x = 0
 		for i = 1, 1000 do x = x + i end
@@ -114,6 +117,7 @@ func BenchmarkHookLoop(b *testing.B) {
 // and reports the scripted run's throughput as a fraction of the plain
 // one (median of the rounds): 1 means the hooks cost nothing.
 func BenchmarkTCPRRHookOverhead(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	for _, c := range []struct {
 		name           string
 		flows, threads int
@@ -123,6 +127,7 @@ func BenchmarkTCPRRHookOverhead(b *testing.B) {
 }
 
 func benchHookOverhead(b *testing.B, flows, threads int) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	s, err := LoadString("passthrough.lua", passThrough)
 	if err != nil {
 		b.Fatal(err)

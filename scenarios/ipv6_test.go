@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -107,6 +108,7 @@ func TestIPv6(t *testing.T) {
 // udp_rr between the namespaces over IPv6, through the script's hooks
 // (trans/s, as the client counted them).
 func BenchmarkIPv6(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	topo := nstest.Pair(b, nstest.PairConfig{})
 	for _, w := range []kit.Workload{kit.TCPRR, kit.UDPRR} {
 		b.Run(string(w), func(b *testing.B) {

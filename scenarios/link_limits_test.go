@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -129,6 +130,7 @@ func TestLinkLimits(t *testing.T) {
 // reaches through a 20 Mbit/s tbf qdisc (Mbit/s, as the receiver counted
 // it).
 func BenchmarkLinkLimits(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	topo := linkLimitsShaped(b)
 	var mbps float64
 	n := 0

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -89,6 +90,7 @@ func TestPacingRate(t *testing.T) {
 // Mbit/s by the script's SO_MAX_PACING_RATE reaches (Mbit/s, as the
 // receiver counted it).
 func BenchmarkPacingRate(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	topo := nstest.Pair(b, nstest.PairConfig{})
 	var mbps float64
 	n := 0

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -141,6 +142,7 @@ func perWorkerOut(side string, entries []perWorkerCounts) string {
 // BenchmarkPerWorker runs the scenario with more transactions (1000 per
 // flow) and reports the client's transactions per second.
 func BenchmarkPerWorker(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	topo := nstest.Pair(b, nstest.PairConfig{})
 	var tx, secs float64
 	for i := 0; i < b.N; i++ {

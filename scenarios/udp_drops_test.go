@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,6 +197,7 @@ func TestUDPDrops(t *testing.T) {
 // close, which SO_RXQ_OVFL reports up to the last read) and the server's
 // received Mbit/s, for benchstat.
 func BenchmarkUDPDrops(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	topo := nstest.Pair(b, nstest.PairConfig{})
 	var drops, mbps float64
 	for i := 0; i < b.N; i++ {
