@@ -3,7 +3,10 @@ package kit
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,12 +44,13 @@ type sideRun struct {
 
 	hookNames map[string]string
 
-	mu        sync.Mutex
-	dataAddrs []netip.AddrPort // server: per worker; client: the server's
-	bind      netip.AddrPort   // server: where to bind; client: local address (may be invalid)
-	peerReads bool             // server: the client reads in a stream
-	err       error            // the first fatal error
-	failed    chan struct{}    // closed with err
+	mu         sync.Mutex
+	dataAddrs  []netip.AddrPort // server: per worker; client: the server's
+	bind       netip.AddrPort   // server: where to bind; client: local address (may be invalid)
+	peerReads  bool             // server: the client reads in a stream
+	sharesCPUs bool             // the side has at least as many workers as the machine has CPUs
+	err        error            // the first fatal error
+	failed     chan struct{}    // closed with err
 
 	connected   chan struct{} // client: a value per worker once its flows connect
 	finished    chan *worker  // each worker once its loop ends
@@ -71,11 +75,36 @@ func newSideRun(opts *Options, cfg *SideConfig, side Side) (*sideRun, error) {
 		dataAddrs: make([]netip.AddrPort, opts.NumThreads),
 	}
 	s.wl = workloadFor(opts, side)
+	s.sharesCPUs = opts.NumThreads >= onlineCPUs()
 	s.hookNames = map[string]string{}
 	for _, h := range []string{"socket", "close", "sendmsg", "recvmsg", "recverr"} {
 		s.hookNames[h] = side.String() + "_" + h
 	}
 	return s, nil
+}
+
+// onlineCPUs counts the machine's online CPUs (not just those this
+// process may use, which is what runtime.NumCPU counts).
+func onlineCPUs() int {
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return runtime.NumCPU()
+	}
+	n := 0
+	for _, r := range strings.Split(strings.TrimSpace(string(b)), ",") {
+		lo, hi, found := strings.Cut(r, "-")
+		a, err1 := strconv.Atoi(lo)
+		z := a
+		var err2 error
+		if found {
+			z, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || z < a {
+			return runtime.NumCPU()
+		}
+		n += z - a + 1
+	}
+	return max(n, 1)
 }
 
 // clock is the side's monotonic time.

@@ -346,8 +346,28 @@ func (f *udpClient) stream(w *worker) error {
 			return w.postpone(f)
 		}
 	}
+	// UDP has no flow control: a sender that shares its CPU with a
+	// receiver (on loopback, or with more threads than CPUs) would fill
+	// the receiver's buffer during its time slice and have the rest
+	// dropped. Yielding after each burst lets a waiting receiver run; on
+	// a CPU of its own the call returns at once. Every yieldEvery
+	// datagrams, well inside a receive buffer's worth, and only when the
+	// side has as many workers as the machine has CPUs (fewer leave the
+	// receiver a CPU). Measured on 2 CPUs, udp_stream -F 8 -T 2: received
+	// 1.8 -> 3.9 Gbit/s, the loss from ~55 % to ~0.
+	if !w.s.sharesCPUs {
+		return nil
+	}
+	if w.unyielded += w.writeBurst; w.unyielded >= yieldEvery {
+		w.unyielded = 0
+		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	}
 	return nil
 }
+
+// yieldEvery is how many datagrams a udp_stream sender sends between
+// yields of its CPU.
+const yieldEvery = 64
 
 func (f *udpClient) resume(w *worker) error {
 	if !f.paused || !f.running {

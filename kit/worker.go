@@ -41,6 +41,7 @@ type worker struct {
 	// others; until EAGAIN when edge-triggered; one when a hook replaces
 	// the call, as rushit called its hooks once per event.
 	readBurst, writeBurst int
+	unyielded             int // datagrams sent since a udp_stream sender last yielded
 	// resetLinger is SO_LINGER {on, 0s}: close(2) resets the connection.
 	resetLinger unix.Linger
 
