@@ -17,7 +17,6 @@ type crrState uint8
 
 const (
 	crrIdle crrState = iota
-	crrConnecting
 	crrSending
 	crrReceiving
 	crrDone
