@@ -26,7 +26,7 @@ type crrClient struct {
 	fd      int
 	id      int
 	to      netip.AddrPort
-	sa      unix.Sockaddr
+	sa      *rawSockaddr
 	ai      *AddrInfo
 	state   crrState
 	off     int
@@ -35,7 +35,7 @@ type crrClient struct {
 }
 
 func newCRRClient(w *worker, id int, to netip.AddrPort) (flow, error) {
-	return &crrClient{fd: -1, id: id, to: to, sa: sockaddr(to), ai: addrInfo(to, false), quota: w.s.quota(id)}, nil
+	return &crrClient{fd: -1, id: id, to: to, sa: newRawSockaddr(to), ai: addrInfo(to, false), quota: w.s.quota(id)}, nil
 }
 
 func (f *crrClient) begin(w *worker) error {
@@ -55,13 +55,20 @@ func (f *crrClient) connect(w *worker) error {
 	}
 	f.fd, f.state, f.off, f.startAt = fd, crrSending, 0, int64(w.now)
 	w.c.connections++
-	// Edge-triggered for both directions: no epoll_ctl per state change.
-	if err := w.registerEdge(fd, unix.EPOLLIN|unix.EPOLLOUT, f); err != nil {
+	// Over loopback the handshake is usually done by now: try the request
+	// at once (EAGAIN while connecting).
+	done, err := f.write(w)
+	if err != nil {
 		return err
 	}
-	// Over loopback the handshake is often done by now: try the request
-	// at once (EAGAIN while connecting; EPOLLOUT says when it is done).
-	return f.send(w)
+	// Edge-triggered: no epoll_ctl per state change. Registering reports
+	// a response that is already queued, so there is no read to try yet.
+	if done {
+		f.state, f.off = crrReceiving, 0
+		return w.registerEdge(fd, unix.EPOLLIN, f)
+	}
+	// Connecting, or the request did not fit: EPOLLOUT says when to go on.
+	return w.registerEdge(fd, unix.EPOLLIN|unix.EPOLLOUT, f)
 }
 
 func (f *crrClient) handle(w *worker, ev uint32) error {
@@ -83,17 +90,23 @@ func (f *crrClient) handle(w *worker, ev uint32) error {
 	return nil
 }
 
-func (f *crrClient) send(w *worker) error {
+// write sends what it can of the request.
+func (f *crrClient) write(w *worker) (bool, error) {
 	done, err := w.sendPart(f.fd, &f.off, w.s.opts.RequestSize)
 	if err != nil {
 		if f.off == 0 && !isHookError(err) {
 			// The first write is where a failed connect shows.
-			return fmt.Errorf("flow %d: connect to %s: %w", f.id, f.to, errors.Unwrap(err))
+			return false, fmt.Errorf("flow %d: connect to %s: %w", f.id, f.to, errors.Unwrap(err))
 		}
-		return fmt.Errorf("flow %d: %w", f.id, err)
+		return false, fmt.Errorf("flow %d: %w", f.id, err)
 	}
-	if !done {
-		return nil // connecting, or the socket is full: EPOLLOUT comes
+	return done, nil
+}
+
+func (f *crrClient) send(w *worker) error {
+	done, err := f.write(w)
+	if err != nil || !done {
+		return err // on !done: connecting, or the socket is full: EPOLLOUT comes
 	}
 	f.state, f.off = crrReceiving, 0
 	// The response may already be queued, and edge-triggered it would not
@@ -116,7 +129,7 @@ func (f *crrClient) receive(w *worker) error {
 	w.recordLatency(w.stamp() - timeDuration(f.startAt))
 	// Close with a reset, as neper does: no TIME_WAIT, so tens of thousands
 	// of connections a second do not exhaust the ports or slow connect(2).
-	_ = unix.SetsockoptLinger(f.fd, unix.SOL_SOCKET, unix.SO_LINGER, &w.resetLinger)
+	sysSetLinger(f.fd, &w.resetLinger)
 	w.closeSocket(f.fd, f.ai)
 	f.fd, f.state = -1, crrIdle
 	if f.quota > 0 {
@@ -243,7 +256,7 @@ func (f *crrServer) failed(w *worker, err error) error {
 
 func (f *crrServer) close(w *worker) {
 	w.unregister(f.fd)
-	unix.Close(f.fd)
+	sysClose(f.fd)
 }
 
 // halfClose tells the server the connection in flight is done.

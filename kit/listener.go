@@ -11,20 +11,21 @@ import (
 // has its own, all bound to the data port with SO_REUSEPORT, so the kernel
 // spreads connections over the workers.
 type listener struct {
-	fd      int
-	ai      *AddrInfo
-	newFlow func(w *worker, fd int) flow
+	fd           int
+	ai           *AddrInfo
+	newFlow      func(w *worker, fd int) flow
+	readAtAccept bool // read a new connection at once, before epoll says so
 }
 
 // listenTCP opens worker w's listening socket on the side's data address.
-func (w *worker) listenTCP(newFlow func(w *worker, fd int) flow) error {
+func (w *worker) listenTCP(newFlow func(w *worker, fd int) flow, readAtAccept bool) error {
 	s := w.s
 	ai := addrInfo(s.bindAddr(w.id), false)
 	fd, err := w.openSocket(ai)
 	if err != nil {
 		return err
 	}
-	l := &listener{fd: fd, ai: ai, newFlow: newFlow}
+	l := &listener{fd: fd, ai: ai, newFlow: newFlow, readAtAccept: readAtAccept}
 	w.closers = append(w.closers, func() { w.closeSocket(fd, ai) })
 	if err := setReuse(fd, true, s.opts.ReuseAddr); err != nil {
 		return err
@@ -63,16 +64,25 @@ func (l *listener) handle(w *worker, events uint32) error {
 			return fmt.Errorf("accept: %w", err)
 		}
 		if err := w.s.applySocketOptions(fd, l.ai); err != nil {
-			unix.Close(fd)
+			sysClose(fd)
 			return err
 		}
 		f := l.newFlow(w, fd)
 		w.c.connections++
 		if err := w.register(fd, unix.EPOLLIN, f); err != nil {
-			unix.Close(fd)
+			sysClose(fd)
 			return err
 		}
 		w.addFlow(f)
+		// The request is usually queued by the time the connection is
+		// accepted: reading it now saves a trip through epoll_wait. Not
+		// with a recvmsg hook, which is called only when epoll says the
+		// socket is readable.
+		if l.readAtAccept && (w.hooks == nil || w.hooks.RecvMsg == nil) {
+			if err := f.handle(w, unix.EPOLLIN); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -104,19 +114,18 @@ func (w *worker) removeFlow(f flow) {
 // connectTCP opens a client socket to ai.Addr (sa is the same address in
 // the kernel's form, made once per flow) and starts a non-blocking
 // connect; the flow sees EPOLLOUT when it completes.
-func (w *worker) connectTCP(ai *AddrInfo, sa unix.Sockaddr) (int, error) {
+func (w *worker) connectTCP(ai *AddrInfo, sa *rawSockaddr) (int, error) {
 	fd, err := w.openSocket(ai)
 	if err != nil {
 		return -1, err
 	}
 	if err := w.s.bindLocal(fd); err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return -1, err
 	}
-	err = unix.Connect(fd, sa)
-	if err != nil && err != unix.EINPROGRESS {
+	if e := sysConnect(fd, sa); e != 0 && e != unix.EINPROGRESS {
 		w.closeSocket(fd, ai)
-		return -1, fmt.Errorf("connect to %s: %w", ai.Addr, err)
+		return -1, fmt.Errorf("connect to %s: %w", ai.Addr, e)
 	}
 	return fd, nil
 }

@@ -36,7 +36,7 @@ type rrClient struct {
 // newRRClient connects flow id to the server address to.
 func newRRClient(w *worker, id int, to netip.AddrPort) (*rrClient, error) {
 	ai := addrInfo(to, false)
-	fd, err := w.connectTCP(ai, sockaddr(to))
+	fd, err := w.connectTCP(ai, newRawSockaddr(to))
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (f *rrServer) close(w *worker) {
 // tells whether the run is still on.
 func (w *worker) dropServerFlow(f flow, fd int) {
 	w.unregister(fd)
-	unix.Close(fd)
+	sysClose(fd)
 	w.removeFlow(f)
 }
 

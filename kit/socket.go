@@ -40,7 +40,7 @@ func (w *worker) closeSocket(fd int, ai *AddrInfo) {
 		}
 	}
 	w.unregister(fd)
-	unix.Close(fd)
+	sysClose(fd)
 }
 
 // tcpRTOMinUS is TCP_RTO_MIN_US (Linux 6.15): the socket's minimum RTO in

@@ -55,32 +55,40 @@ func New(maxEvents int, edgeTriggered bool) (*Poller, error) {
 
 // Add registers fd for events, to be reported with token.
 func (p *Poller) Add(fd int, events uint32, token int32) error {
-	ev := unix.EpollEvent{Events: events | p.edge, Fd: token}
-	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, fd, &ev)
+	return p.ctl(unix.EPOLL_CTL_ADD, fd, events|p.edge, token)
 }
 
 // AddEdge registers fd edge-triggered whatever the Poller's mode; the kit
 // uses it for its wake-up eventfd, which must wake each worker once.
 func (p *Poller) AddEdge(fd int, events uint32, token int32) error {
-	ev := unix.EpollEvent{Events: events | unix.EPOLLET, Fd: token}
-	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, fd, &ev)
+	return p.ctl(unix.EPOLL_CTL_ADD, fd, events|unix.EPOLLET, token)
 }
 
 // Mod changes the events fd is registered for.
 func (p *Poller) Mod(fd int, events uint32, token int32) error {
-	ev := unix.EpollEvent{Events: events | p.edge, Fd: token}
-	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, fd, &ev)
+	return p.ctl(unix.EPOLL_CTL_MOD, fd, events|p.edge, token)
 }
 
 // ModEdge changes fd's events and makes it edge-triggered.
 func (p *Poller) ModEdge(fd int, events uint32, token int32) error {
-	ev := unix.EpollEvent{Events: events | unix.EPOLLET, Fd: token}
-	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, fd, &ev)
+	return p.ctl(unix.EPOLL_CTL_MOD, fd, events|unix.EPOLLET, token)
 }
 
 // Del removes fd from the set.
 func (p *Poller) Del(fd int) error {
-	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil)
+	return p.ctl(unix.EPOLL_CTL_DEL, fd, 0, 0)
+}
+
+// ctl is epoll_ctl(2) as a raw system call: it never blocks, and a worker
+// that registers a socket per transaction (tcp_crr) should not go through
+// the scheduler's system-call bookkeeping for it.
+func (p *Poller) ctl(op, fd int, events uint32, token int32) error {
+	ev := unix.EpollEvent{Events: events, Fd: token}
+	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(p.fd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 // Wait blocks until an event arrives or timeout passes (a negative timeout
@@ -88,8 +96,10 @@ func (p *Poller) Del(fd int) error {
 // An interrupted wait (EINTR, e.g. Go's preemption signal) returns no
 // events and no error: the caller recomputes its timeout and waits again.
 func (p *Poller) Wait(timeout time.Duration) ([]unix.EpollEvent, error) {
-	// A busy worker usually has events waiting: take them at once.
-	for i := 0; i <= p.spin; i++ {
+	// With spin, poll a few times before sleeping. Without it go straight
+	// to the blocking wait: it returns at once when events are ready, and
+	// a zero-timeout poll first would cost a system call per idle wait.
+	for i := 0; i < p.spin || (i == 0 && timeout == 0); i++ {
 		if n, errno := p.poll(); errno != 0 || n > 0 || timeout == 0 {
 			if errno == 0 {
 				return p.events[:n], nil

@@ -2,6 +2,7 @@ package poller
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -424,5 +425,42 @@ func TestCloseThenWaitFails(t *testing.T) {
 	// meanwhile, so epoll_wait sees EBADF.
 	if _, err := p.Wait(0); !errors.Is(err, unix.EBADF) {
 		t.Errorf("Wait after Close = %v, want EBADF", err)
+	}
+}
+
+// TestSpin: with spin set, Wait still returns ready events at once, a
+// zero timeout still returns at once, and an idle set still sleeps for
+// the timeout after its polls.
+func TestSpin(t *testing.T) {
+	for _, spin := range []int{0, 1, 16} {
+		t.Run(fmt.Sprint("spin=", spin), func(t *testing.T) {
+			p := testPoller(t, 8, false)
+			p.SetSpin(spin)
+			efd := testEventfd(t)
+			if err := p.Add(efd, In, 7); err != nil {
+				t.Fatalf("Add: %v", err)
+			}
+			if got := testWait(t, p, 0); len(got) != 0 {
+				t.Errorf("Wait(0) on nothing ready = %v, want no events", got)
+			}
+			// Go's preemption signal may end a wait early (EINTR, no
+			// events): wait again for what is left, as the kit does.
+			waits := 0
+			for deadline := time.Now().Add(30 * time.Millisecond); time.Now().Before(deadline); waits++ {
+				if got := testWait(t, p, int(time.Until(deadline).Milliseconds())+1); len(got) != 0 {
+					t.Fatalf("Wait on nothing ready = %v, want no events", got)
+				}
+			}
+			if waits > 10 {
+				t.Errorf("an idle 30 ms took %d waits, want it to sleep rather than spin", waits)
+			}
+			testSignal(t, efd)
+			want := []testEvent{{7, In}}
+			for _, ms := range []int{0, -1} {
+				if diff := cmp.Diff(want, testWait(t, p, ms)); diff != "" {
+					t.Errorf("Wait(%dms) with an event ready (-want +got):\n%s", ms, diff)
+				}
+			}
+		})
 	}
 }
