@@ -76,6 +76,19 @@ const (
 	DefaultBacklog     = 4096
 )
 
+// SpinAuto lets the kit choose how many times a worker polls before it
+// sleeps: UDPStreamReceiverSpin on a udp_stream receiver, none elsewhere.
+const SpinAuto = -1
+
+// UDPStreamReceiverSpin is how many times a udp_stream receiver polls
+// without blocking before it sleeps, unless --spin says otherwise. UDP
+// has no flow control and no segmentation offload on loopback: a sender
+// pays for waking the receiver at nearly every datagram (~18 % of its CPU
+// in perf), and a receiver that polls a few microseconds longer is found
+// awake. Measured on 2 CPUs, -B 1400: 1 flow 3146 -> 3760 Mbit/s,
+// -F 8 -T 2 3651 -> 3963.
+const UDPStreamReceiverSpin = 16
+
 // Options is everything a run needs to know, on either side. The zero
 // value is not useful; start from DefaultOptions.
 type Options struct {
@@ -111,7 +124,7 @@ type Options struct {
 	PinCPU        bool          // -U: pin worker i to CPU i modulo the CPU count
 	DryRun        bool          // -n: validate and print options, no traffic
 	ListenBacklog int           // --listen-backlog
-	Spin          int           // --spin: polls without blocking before each sleep (busy polling; 0: none)
+	Spin          int           // --spin: polls without blocking before each sleep (busy polling; 0: none; SpinAuto: the kit decides)
 
 	// TCP.
 	MaxPacingRate     uint64        // -m: bytes/s, 0 for none
@@ -147,6 +160,7 @@ func DefaultOptions(w Workload) Options {
 		MaxEvents:     DefaultMaxEvents,
 		ListenBacklog: DefaultBacklog,
 		Interval:      time.Second,
+		Spin:          SpinAuto,
 	}
 }
 
@@ -221,8 +235,8 @@ func (o *Options) Validate() error {
 	if o.MaxEvents < 1 {
 		bad("--maxevents", "must be at least 1, got %d", o.MaxEvents)
 	}
-	if o.Spin < 0 || o.Spin > 1<<20 {
-		bad("--spin", "must be in 0..%d, got %d", 1<<20, o.Spin)
+	if o.Spin < SpinAuto || o.Spin > 1<<20 {
+		bad("--spin", "must be in 0..%d, or %d for the default, got %d", 1<<20, SpinAuto, o.Spin)
 	}
 	if o.ListenBacklog < 1 {
 		bad("--listen-backlog", "must be at least 1, got %d", o.ListenBacklog)

@@ -2,6 +2,7 @@ package kit
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ func TestDefaultOptionsValues(t *testing.T) {
 		MaxEvents:     1000,
 		ListenBacklog: 4096,
 		Interval:      time.Second,
+		Spin:          -1,
 	}
 	if diff := cmp.Diff(want, DefaultOptions(TCPRR)); diff != "" {
 		t.Errorf("DefaultOptions(tcp_rr) mismatch (-want +got):\n%s", diff)
@@ -91,6 +93,8 @@ func TestValidateAccepts(t *testing.T) {
 		{"1ms interval", TCPRR, func(o *Options) { o.Interval = time.Millisecond }},
 		{"percentiles up to 100", TCPRR, func(o *Options) { o.Percentiles = []float64{0.001, 50, 99.999, 100} }},
 		{"warmup shorter than the test", TCPRR, func(o *Options) { o.Warmup = 9 * time.Second }},
+		{"no busy polling", UDPStream, func(o *Options) { o.Spin = 0 }},
+		{"the kit decides busy polling", TCPRR, func(o *Options) { o.Spin = SpinAuto }},
 		{"suicide length, delay and min-rto", TCPRR, func(o *Options) {
 			o.SuicideLength, o.Delay, o.MinRTO = time.Minute, time.Microsecond, 5*time.Millisecond
 		}},
@@ -116,6 +120,8 @@ func TestValidateRejects(t *testing.T) {
 		{"unknown workload", "sctp_rr", func(o *Options) {}, "unknown workload"},
 		{"empty workload", "", func(o *Options) {}, "unknown workload"},
 		{"zero flows", TCPRR, func(o *Options) { o.NumFlows = 0 }, "-F/--num-flows"},
+		{"spin below auto", TCPRR, func(o *Options) { o.Spin = -2 }, "--spin"},
+		{"spin too high", TCPRR, func(o *Options) { o.Spin = 1<<20 + 1 }, "--spin"},
 		{"negative flows", TCPRR, func(o *Options) { o.NumFlows = -3 }, "-F/--num-flows"},
 		{"zero threads", TCPRR, func(o *Options) { o.NumThreads = 0 }, "-T/--num-threads"},
 		{"client with idle threads", TCPRR, func(o *Options) { o.Client, o.NumThreads, o.NumFlows = true, 4, 2 }, "-T/--num-threads"},
@@ -362,6 +368,36 @@ func TestParsePercentiles(t *testing.T) {
 			got, err := ParsePercentiles(in)
 			if err == nil {
 				t.Fatalf("ParsePercentiles(%q) = %v, want an error", in, got)
+			}
+		})
+	}
+}
+
+// TestSpinChoice: what --spin means on each side of each workload.
+func TestSpinChoice(t *testing.T) {
+	tests := []struct {
+		w    Workload
+		side Side
+		spin int
+		want int
+	}{
+		{UDPStream, ServerSide, SpinAuto, UDPStreamReceiverSpin},
+		{UDPStream, ClientSide, SpinAuto, 0},
+		{UDPRR, ServerSide, SpinAuto, 0},
+		{TCPStream, ServerSide, SpinAuto, 0},
+		{TCPRR, ClientSide, SpinAuto, 0},
+		{TCPCRR, ServerSide, SpinAuto, 0},
+		{UDPStream, ServerSide, 0, 0},
+		{UDPStream, ServerSide, 3, 3},
+		{TCPRR, ClientSide, 64, 64},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%v/%d", tt.w, tt.side, tt.spin), func(t *testing.T) {
+			o := DefaultOptions(tt.w)
+			o.Spin = tt.spin
+			s := &sideRun{opts: &o, side: tt.side}
+			if got := s.spin(); got != tt.want {
+				t.Errorf("spin() = %d, want %d", got, tt.want)
 			}
 		})
 	}

@@ -137,7 +137,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 		"test_length": "10", "suicide_length": "30", "buffer_size": "16384",
 		"request_size": "1", "response_size": "1", "enable_read": "false", "enable_write": "false",
 		"edge_trigger": "false", "delay": "1500", "maxevents": "1000", "nonblocking": "false",
-		"pin_cpu": "false", "dry_run": "false", "listen_backlog": "4096", "spin": "0",
+		"pin_cpu": "false", "dry_run": "false", "listen_backlog": "4096", "spin": "-1",
 		"max_pacing_rate": "1000000", "min_rto": "5", "congestion_control": "cubic",
 		"interval": "0.5", "all_samples": "samples.csv", "percentiles": "50,99.9", "warmup": "2",
 		// Results.
@@ -418,7 +418,7 @@ func TestWriteJSON(t *testing.T) {
 		"enable_read": false, "enable_write": false, "edge_trigger": false,
 		"delay": json.Number("1500"), "maxevents": json.Number("1000"),
 		"nonblocking": false, "pin_cpu": false, "dry_run": false,
-		"listen_backlog": json.Number("4096"), "spin": json.Number("0"), "max_pacing_rate": json.Number("1000000"),
+		"listen_backlog": json.Number("4096"), "spin": json.Number("-1"), "max_pacing_rate": json.Number("1000000"),
 		"min_rto": json.Number("5"), "congestion_control": "cubic",
 		"interval": json.Number("0.5"), "all_samples": "samples.csv",
 		"percentiles": "50,99.9", "warmup": json.Number("2"),

@@ -194,6 +194,17 @@ func (s *sideRun) bindLocal(fd int) error {
 	return err
 }
 
+// spin is how many times a worker polls before it sleeps (--spin).
+func (s *sideRun) spin() int {
+	if s.opts.Spin != SpinAuto {
+		return s.opts.Spin
+	}
+	if s.opts.Workload == UDPStream && s.side == ServerSide {
+		return UDPStreamReceiverSpin
+	}
+	return 0
+}
+
 // quota is how many transactions client flow id runs: -l -N spread over
 // the flows so that they add up to exactly N; -1 when time-limited.
 func (s *sideRun) quota(id int) int64 {

@@ -155,7 +155,7 @@ func (w *worker) setup() error {
 	if w.poll, err = poller.New(s.opts.MaxEvents, s.opts.EdgeTrigger); err != nil {
 		return err
 	}
-	w.poll.SetSpin(s.opts.Spin)
+	w.poll.SetSpin(s.spin())
 	if err := w.poll.AddEdge(s.wake, poller.In, int32(s.wake)); err != nil {
 		return fmt.Errorf("register wake-up fd: %w", err)
 	}

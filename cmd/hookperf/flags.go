@@ -141,7 +141,7 @@ var flagSpecs = []flagSpec{
 	{"", "nonblocking", noValue, "", "non-blocking sockets (always so in hookperf)", boolFlag(func(c *config) *bool { return &c.opts.Nonblocking })},
 	{"U", "pin-cpu", noValue, "", "pin worker i to CPU i", boolFlag(func(c *config) *bool { return &c.opts.PinCPU })},
 	{"n", "dry-run", noValue, "", "print the options and exit", boolFlag(func(c *config) *bool { return &c.opts.DryRun })},
-	{"", "spin", needsValue, "N", "poll N times without blocking before each sleep (busy polling: fewer wake-ups, more CPU)", intFlag(func(c *config) *int { return &c.opts.Spin })},
+	{"", "spin", needsValue, "N", "poll N times without blocking before each sleep (busy polling: fewer wake-ups, more CPU); default -1: 16 on a udp_stream receiver, else 0", intFlag(func(c *config) *int { return &c.opts.Spin })},
 	{"", "listen-backlog", needsValue, "N", "listen(2) backlog", intFlag(func(c *config) *int { return &c.opts.ListenBacklog })},
 	{"m", "max-pacing-rate", needsValue, "RATE", "SO_MAX_PACING_RATE in bytes/s (suffixes k, M, G)", func(c *config, v string) error {
 		n, err := kit.ParseRate(v)
