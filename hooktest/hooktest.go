@@ -9,7 +9,7 @@
 //			Workload: kit.UDPStream,
 //			Options:  func(o *kit.Options) { o.TestLength = time.Second },
 //		})
-//		assert.Assert(t, hooktest.Sum(res.Server.Collected["stats"], "drops") > 0)
+//		assert.Assert(t, hooktest.Sum(t, res.Server.Collected["stats"], "drops") > 0)
 //	}
 //
 // The server runs in topo.Server and the client in topo.Client (each of
@@ -123,17 +123,39 @@ func Options(w kit.Workload, adjust func(*kit.Options)) kit.Options {
 
 // Sum adds up field of every worker's collected table (one entry per
 // worker, as collect() gives them), or the entries themselves when field
-// is "". Entries that are not numbers count as 0.
-func Sum(perWorker []any, field string) float64 {
+// is "". A worker's table may lack the field (say, a count per peer for a
+// peer that worker never heard from), but the test fails when no table
+// has it, when nothing was collected, when an entry is not a table, or
+// when a value is not a number: a renamed field must not read as 0.
+func Sum(t testing.TB, perWorker []any, field string) float64 {
+	t.Helper()
+	if len(perWorker) == 0 {
+		t.Errorf("hooktest.Sum(%q): nothing was collected", field)
+		return 0
+	}
 	var sum float64
-	for _, v := range perWorker {
+	found := false
+	for i, v := range perWorker {
 		if field != "" {
-			m, _ := v.(map[string]any)
-			v = m[field]
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Errorf("hooktest.Sum(%q): worker %d collected a %T (%v), not a table", field, i+1, v, v)
+				continue
+			}
+			if v, ok = m[field]; !ok {
+				continue
+			}
 		}
-		if f, ok := v.(float64); ok {
-			sum += f
+		f, ok := v.(float64)
+		if !ok {
+			t.Errorf("hooktest.Sum(%q): worker %d's value is a %T (%v), not a number", field, i+1, v, v)
+			continue
 		}
+		sum += f
+		found = true
+	}
+	if !found && field != "" {
+		t.Errorf("hooktest.Sum(%q): no worker's table has it (collected: %v)", field, perWorker)
 	}
 	return sum
 }

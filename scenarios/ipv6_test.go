@@ -97,7 +97,7 @@ func TestIPv6(t *testing.T) {
 			}
 			if tc.w.IsUDP() {
 				// Every datagram the server's kit read went through the hook.
-				assert.Equal(t, hooktest.Sum(res.Server.Collected["peers"], peer[0]), float64(res.Server.Kit.PacketsRead),
+				assert.Equal(t, hooktest.Sum(t, res.Server.Collected["peers"], peer[0]), float64(res.Server.Kit.PacketsRead),
 					"requests the hook saw from %s vs datagrams the server's kit read", client)
 			}
 		})

@@ -67,7 +67,7 @@ func TestReuseportCBPF(t *testing.T) {
 				}
 				if w.IsUDP() {
 					// Everything the kit read went through the hook.
-					assert.Equal(t, hooktest.Sum(reads, ""), float64(res.Server.Kit.PacketsRead),
+					assert.Equal(t, hooktest.Sum(t, reads, ""), float64(res.Server.Kit.PacketsRead),
 						"datagrams seen by the hook vs read by the server's kit")
 				} else {
 					// All four connections were accepted (by the one worker that read).

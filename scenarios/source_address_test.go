@@ -46,7 +46,7 @@ func TestSourceAddress(t *testing.T) {
 				i+1, checked, res.Server.Kit.PacketsRead, res.Client.Kit.PacketsWritten)
 		}
 		// Every datagram the server read went through the check.
-		sum := hooktest.Sum(checked, "")
+		sum := hooktest.Sum(t, checked, "")
 		assert.Equal(t, sum, float64(res.Server.Kit.PacketsRead),
 			"datagrams checked by the hook vs read by the server's kit")
 		assert.Equal(t, res.ServerOut, fmt.Sprintf("source address check: %d datagrams from %s\n", int(sum), topo.ClientAddr4))

@@ -28,8 +28,7 @@ type dropsCounts struct {
 
 func dropsTotals(tb testing.TB, res *hooktest.Result) dropsCounts {
 	tb.Helper()
-	// Strict where hooktest.Sum is lenient (a missing field counts as 0
-	// there, which would make "no drops" pass for a renamed field).
+	// Stricter than hooktest.Sum: every worker must have every field.
 	var c dropsCounts
 	stats := res.Server.Collected["stats"]
 	assert.Assert(tb, len(stats) > 0, "the server collected no stats (collected: %v)", res.Server.Collected)

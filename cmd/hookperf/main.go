@@ -103,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &fl) && fl.FitsOneSide(&o) {
 			// Both sides do not fit one process's open files: the server
 			// runs in a child process.
-			res, err = runLocalSplit(ctx, c.args, o, func(o kit.Options) (*kit.Result, error) { return kit.Run(ctx, o, client) }, stderr)
+			res, err = runLocalSplit(ctx, c.args, o, func(o kit.Options) (*kit.Result, error) { return kit.Run(ctx, o, client) }, stdout, stderr)
 		}
 	} else {
 		if o.Client {
@@ -114,6 +114,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		printError(stderr, err)
 		return exitStatus(err)
+	}
+	if splitServer() {
+		return exitOK
 	}
 	if err := report(stdout, res); err != nil {
 		printError(stderr, err)
@@ -163,7 +166,7 @@ func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client 
 	lr, err := luahooks.RunLocal(ctx, s, o, side, client, env, env)
 	var fl *kit.FileLimitError
 	if errors.As(err, &fl) && fl.FitsOneSide(&o) {
-		return runLocalSplit(ctx, c.args, o, func(o kit.Options) (*kit.Result, error) { return runSide(o, client) }, stderr)
+		return runLocalSplit(ctx, c.args, o, func(o kit.Options) (*kit.Result, error) { return runSide(o, client) }, out, stderr)
 	}
 	if lr == nil || lr.Client == nil {
 		return nil, err

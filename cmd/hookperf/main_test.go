@@ -507,6 +507,18 @@ func TestLocalSplit(t *testing.T) {
 	assert.Equal(t, kv["num_transactions"], "500")
 	assert.Assert(t, num(t, kv, "remote_throughput") > 0, "no figures from the server process: %s", split)
 
+	// A script runs on both sides; what the server process's copy prints
+	// comes through, and the report is the client's alone.
+	script := writeScript(t, "sides.lua", `
+run()
+if is_server() then print("server script done") else print("client script done") end
+`)
+	scripted := startBin(t, "/bin/sh", t.TempDir(), "-c", shell, hookperfBin, "tcp_rr", "--local", "-F", "50", "-l", "-500", "--script", script).wait(procTimeout)
+	assert.Equal(t, scripted.code, 0, "%s", scripted)
+	for _, want := range []string{"server script done\n", "client script done\n", "num_transactions=500\n"} {
+		assert.Equal(t, strings.Count(scripted.stdout, want), 1, "%q in the output of a split, scripted run: %s", want, scripted)
+	}
+
 	// Too many flows even for one side: a usage error, not a hang.
 	tooMany := startBin(t, "/bin/sh", t.TempDir(), "-c", shell, hookperfBin, "tcp_rr", "--local", "-F", "200", "-l", "-500").wait(10 * time.Second)
 	assert.Equal(t, tooMany.code, 2, "%s", tooMany)

@@ -39,12 +39,17 @@ func announcer() func(ap netip.AddrPort) {
 	}
 }
 
+// splitServer reports whether this process is the server of a split
+// --local run: it serves and prints no report (the client's is the run's),
+// but its script's output goes through.
+func splitServer() bool { return os.Getenv(readyFDEnv) != "" }
+
 // runLocalSplit runs a --local test whose two sides do not fit one
 // process's open-file limit: the server runs in a child process (this
 // binary, same flags), the client here. It returns the client's result.
 // runClient runs the client side with the options given (the server's
 // control port filled in).
-func runLocalSplit(ctx context.Context, args []string, o kit.Options, runClient func(kit.Options) (*kit.Result, error), stderr io.Writer) (*kit.Result, error) {
+func runLocalSplit(ctx context.Context, args []string, o kit.Options, runClient func(kit.Options) (*kit.Result, error), stdout, stderr io.Writer) (*kit.Result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("--local: %w", err)
@@ -63,7 +68,7 @@ func runLocalSplit(ctx context.Context, args []string, o kit.Options, runClient 
 	}
 	serverArgs = append(serverArgs, "-C", "0", "-P", "0")
 	cmd := exec.Command(self, serverArgs...)
-	cmd.Stdout = io.Discard
+	cmd.Stdout = stdout // what the server's script prints; it reports nothing
 	cmd.Stderr = stderr
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.Env = append(os.Environ(), readyFDEnv+"=3")
