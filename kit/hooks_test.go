@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,4 +264,39 @@ func TestUDPRRServerWithOnlyARecvHookAnswers(t *testing.T) {
 	r, err := RunLocal(context.Background(), o, SideConfig{Hooks: recvOnly}, SideConfig{})
 	assert.NilError(t, err)
 	assert.Equal(t, r.Server.Transactions, uint64(50))
+}
+
+// TestMarkIsSetOnDataSockets: --mark reaches every data socket before the
+// socket hook sees it, on both sides; without CAP_NET_ADMIN the run is
+// refused with the reason.
+func TestMarkIsSetOnDataSockets(t *testing.T) {
+	for _, w := range []Workload{TCPRR, UDPStream} {
+		t.Run(string(w), func(t *testing.T) {
+			o := localOpts(w)
+			o.TestLength, o.Mark = 200*time.Millisecond, 0x2a
+			if w == UDPStream {
+				o.BufferSize = 1400
+			}
+			var mu sync.Mutex
+			var marks []int
+			readMark := func(fd int) error {
+				m, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK)
+				mu.Lock()
+				defer mu.Unlock()
+				marks = append(marks, m)
+				return err
+			}
+			srv, cli := newRecorder(), newRecorder()
+			srv.opened, cli.opened = readMark, readMark
+			_, err := RunLocal(context.Background(), o, SideConfig{Hooks: srv}, SideConfig{Hooks: cli})
+			if os.Geteuid() != 0 {
+				assert.ErrorContains(t, err, "--mark: setsockopt SO_MARK 42")
+				return
+			}
+			assert.NilError(t, err)
+			// One socket per side: the server's listener or bound socket,
+			// the client's flow.
+			assert.DeepEqual(t, marks, []int{0x2a, 0x2a})
+		})
+	}
 }

@@ -124,6 +124,7 @@ type Options struct {
 	PinCPU        bool          // -U: pin worker i to CPU i modulo the CPU count
 	DryRun        bool          // -n: validate and print options, no traffic
 	ListenBacklog int           // --listen-backlog
+	Mark          uint32        // --mark: SO_MARK of every data socket (0: none)
 	Spin          int           // --spin: polls without blocking before each sleep (busy polling; 0: none; SpinAuto: the kit decides)
 
 	// TCP.

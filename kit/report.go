@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/hookperf/hookperf/kit/internal/stats"
 )
 
 // KV is one key=value pair of a report.
@@ -61,6 +63,7 @@ func (o *Options) OptionPairs() []KV {
 		{"pin_cpu", b(o.PinCPU)},
 		{"dry_run", b(o.DryRun)},
 		{"listen_backlog", i(o.ListenBacklog)},
+		{"mark", strconv.FormatUint(uint64(o.Mark), 10)},
 		{"spin", i(o.Spin)},
 		{"max_pacing_rate", strconv.FormatUint(o.MaxPacingRate, 10)},
 		{"min_rto", strconv.FormatInt(o.MinRTO.Milliseconds(), 10)},
@@ -146,7 +149,7 @@ func (r *Result) ResultPairs() []KV {
 			KV{"latency_stddev", seconds(l.Stddev)},
 		)
 		for _, p := range l.Percentiles {
-			kv = append(kv, KV{"latency_p" + strconv.FormatFloat(p.P, 'f', -1, 64), seconds(p.Value)})
+			kv = append(kv, KV{stats.PercentileKey(p.P), seconds(p.Value)})
 		}
 	}
 	return kv
@@ -219,30 +222,49 @@ func pairsToMap(kvs []KV) map[string]any {
 	return m
 }
 
-// SampleColumns are the CSV columns of -A, one row per worker per interval.
-var SampleColumns = []string{
-	"time", "tid", "flow_id", "bytes_read", "transactions",
-	"latency_min", "latency_mean", "latency_max", "latency_stddev",
-	"utime", "stime", "nvcsw", "nivcsw",
-	"bytes_written", "latency_count", // hookperf's additions, last
+// SampleColumns returns the CSV columns of -A, one row per worker per
+// interval: neper's, in neper's order (a latency_pNN column per requested
+// percentile, then the worker thread's rusage), and hookperf's additions
+// last.
+func SampleColumns(percentiles []float64) []string {
+	cols := []string{
+		"time", "tid", "flow_id", "bytes_read", "transactions",
+		"latency_min", "latency_mean", "latency_max", "latency_stddev",
+	}
+	for _, p := range percentiles {
+		cols = append(cols, stats.PercentileKey(p))
+	}
+	return append(cols,
+		"utime", "stime", "maxrss", "minflt", "majflt", "nvcsw", "nivcsw",
+		"bytes_written", "latency_count")
 }
 
 // WriteSamplesCSV writes every worker's samples as CSV; flow_id is -1 for
-// a worker's aggregate row.
+// a worker's aggregate row. Percentile columns are empty in a worker's
+// samples that have none (a server, a stream).
 func WriteSamplesCSV(w io.Writer, r *Result) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(SampleColumns); err != nil {
+	if err := cw.Write(SampleColumns(r.Options.Percentiles)); err != nil {
 		return err
 	}
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	d := func(v int64) string { return strconv.FormatInt(v, 10) }
 	for _, s := range r.WorkerSamples {
-		u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 		row := []string{
 			seconds(r.TimeStart.Add(s.Time).Sub(time.Unix(0, 0))), strconv.Itoa(s.Worker), "-1",
 			u(s.BytesRead), u(s.Transactions),
 			seconds(s.LatencyMin), seconds(s.LatencyMean), seconds(s.LatencyMax), seconds(s.LatencyStddev),
-			seconds(s.Utime), seconds(s.Stime), strconv.FormatInt(s.Nvcsw, 10), strconv.FormatInt(s.Nivcsw, 10),
-			u(s.BytesWritten), u(s.LatencyCount),
 		}
+		for i := range r.Options.Percentiles {
+			v := ""
+			if i < len(s.LatencyPercentiles) {
+				v = seconds(s.LatencyPercentiles[i].Value)
+			}
+			row = append(row, v)
+		}
+		row = append(row,
+			seconds(s.Utime), seconds(s.Stime), d(s.MaxRSS), d(s.MinFlt), d(s.MajFlt), d(s.Nvcsw), d(s.Nivcsw),
+			u(s.BytesWritten), u(s.LatencyCount))
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ var reportTestOptionKeys = []string{
 	"magic", "reuseport", "reuseaddr", "num_flows", "num_threads", "num_clients",
 	"test_length", "suicide_length", "buffer_size", "request_size", "response_size",
 	"enable_read", "enable_write", "edge_trigger", "delay", "maxevents", "nonblocking",
-	"pin_cpu", "dry_run", "listen_backlog", "spin", "max_pacing_rate", "min_rto",
+	"pin_cpu", "dry_run", "listen_backlog", "mark", "spin", "max_pacing_rate", "min_rto",
 	"congestion_control", "interval", "all_samples", "percentiles", "warmup",
 }
 
@@ -137,7 +137,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 		"test_length": "10", "suicide_length": "30", "buffer_size": "16384",
 		"request_size": "1", "response_size": "1", "enable_read": "false", "enable_write": "false",
 		"edge_trigger": "false", "delay": "1500", "maxevents": "1000", "nonblocking": "false",
-		"pin_cpu": "false", "dry_run": "false", "listen_backlog": "4096", "spin": "-1",
+		"pin_cpu": "false", "dry_run": "false", "listen_backlog": "4096", "mark": "0", "spin": "-1",
 		"max_pacing_rate": "1000000", "min_rto": "5", "congestion_control": "cubic",
 		"interval": "0.5", "all_samples": "samples.csv", "percentiles": "50,99.9", "warmup": "2",
 		// Results.
@@ -418,7 +418,7 @@ func TestWriteJSON(t *testing.T) {
 		"enable_read": false, "enable_write": false, "edge_trigger": false,
 		"delay": json.Number("1500"), "maxevents": json.Number("1000"),
 		"nonblocking": false, "pin_cpu": false, "dry_run": false,
-		"listen_backlog": json.Number("4096"), "spin": json.Number("-1"), "max_pacing_rate": json.Number("1000000"),
+		"listen_backlog": json.Number("4096"), "mark": json.Number("0"), "spin": json.Number("-1"), "max_pacing_rate": json.Number("1000000"),
 		"min_rto": json.Number("5"), "congestion_control": "cubic",
 		"interval": json.Number("0.5"), "all_samples": "samples.csv",
 		"percentiles": "50,99.9", "warmup": json.Number("2"),
@@ -463,7 +463,8 @@ func TestWriteSamplesCSV(t *testing.T) {
 		{Time: 500 * time.Millisecond, Worker: 0, Transactions: 10, BytesRead: 11, BytesWritten: 12,
 			LatencyCount: 10, LatencyMin: 10 * time.Microsecond, LatencyMean: 20 * time.Microsecond,
 			LatencyMax: 30 * time.Microsecond, LatencyStddev: 5 * time.Microsecond,
-			Utime: 100 * time.Millisecond, Stime: 200 * time.Millisecond, Nvcsw: 7, Nivcsw: 8},
+			LatencyPercentiles: []Percentile{{P: 50, Value: 19 * time.Microsecond}, {P: 99.9, Value: 29 * time.Microsecond}},
+			Utime:              100 * time.Millisecond, Stime: 200 * time.Millisecond, MaxRSS: 5288, MinFlt: 71, MajFlt: 1, Nvcsw: 7, Nivcsw: 8},
 		{Time: 500 * time.Millisecond, Worker: 1},
 		{Time: 1500 * time.Millisecond, Worker: 0, Transactions: 30},
 	}
@@ -478,16 +479,22 @@ func TestWriteSamplesCSV(t *testing.T) {
 	if len(records) == 0 {
 		t.Fatal("WriteSamplesCSV wrote nothing")
 	}
-	if diff := cmp.Diff(SampleColumns, records[0]); diff != "" {
+	// neper's samples.csv header for -p 50,99.9, then hookperf's two.
+	header := []string{"time", "tid", "flow_id", "bytes_read", "transactions",
+		"latency_min", "latency_mean", "latency_max", "latency_stddev", "latency_p50", "latency_p99.9",
+		"utime", "stime", "maxrss", "minflt", "majflt", "nvcsw", "nivcsw", "bytes_written", "latency_count"}
+	if diff := cmp.Diff(header, records[0]); diff != "" {
 		t.Errorf("header mismatch (-want +got):\n%s", diff)
 	}
 	if got, want := len(records)-1, len(r.WorkerSamples); got != want {
 		t.Errorf("%d rows, want one per worker sample, %d", got, want)
 	}
 	want := [][]string{
-		{"1700000000.5", "0", "-1", "11", "10", "0.00001", "0.00002", "0.00003", "0.000005", "0.1", "0.2", "7", "8", "12", "10"},
-		{"1700000000.5", "1", "-1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"},
-		{"1700000001.5", "0", "-1", "0", "30", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"},
+		{"1700000000.5", "0", "-1", "11", "10", "0.00001", "0.00002", "0.00003", "0.000005", "0.000019", "0.000029",
+			"0.1", "0.2", "5288", "71", "1", "7", "8", "12", "10"},
+		// No percentiles in a sample: empty cells, not zeros.
+		{"1700000000.5", "1", "-1", "0", "0", "0", "0", "0", "0", "", "", "0", "0", "0", "0", "0", "0", "0", "0", "0"},
+		{"1700000001.5", "0", "-1", "0", "30", "0", "0", "0", "0", "", "", "0", "0", "0", "0", "0", "0", "0", "0", "0"},
 	}
 	if diff := cmp.Diff(want, records[1:]); diff != "" {
 		t.Errorf("rows mismatch (-want +got):\n%s", diff)
@@ -511,7 +518,7 @@ func TestWriteSamplesCSVHeaderOnly(t *testing.T) {
 	if err := WriteSamplesCSV(&out, reportTestRR()); err != nil {
 		t.Fatalf("WriteSamplesCSV: %v", err)
 	}
-	if got, want := out.String(), strings.Join(SampleColumns, ",")+"\n"; got != want {
+	if got, want := out.String(), strings.Join(SampleColumns([]float64{50, 99.9}), ",")+"\n"; got != want {
 		t.Errorf("WriteSamplesCSV without samples = %q, want %q", got, want)
 	}
 }

@@ -25,10 +25,17 @@ type Sample struct {
 	LatencyMean   time.Duration
 	LatencyMax    time.Duration
 	LatencyStddev time.Duration
+	// LatencyPercentiles are the requested percentiles (-p) of this
+	// interval's latencies (a worker's samples of an rr client; nil in
+	// merged samples).
+	LatencyPercentiles []Percentile
 
-	// The worker thread's resource use so far (zero in merged samples).
-	Utime, Stime  time.Duration
-	Nvcsw, Nivcsw int64
+	// The worker thread's resource use so far (zero in merged samples);
+	// MaxRSS is the process's.
+	Utime, Stime   time.Duration
+	MaxRSS         int64 // KiB
+	MinFlt, MajFlt int64
+	Nvcsw, Nivcsw  int64
 }
 
 // Rusage is the process's resource use at one moment.

@@ -115,6 +115,32 @@ func checkRR(t *testing.T, o Options, c, s *Result) {
 	assert.Assert(t, c.Latency.Percentiles[0].Value <= c.Latency.Percentiles[1].Value)
 	assert.Equal(t, c.Samples[c.EndIndex].Transactions, c.Transactions)
 	assert.Equal(t, c.NumSamples, len(c.Samples))
+	checkSampleLatencies(t, o, c, s)
+}
+
+// checkSampleLatencies: every transaction's latency is in one client
+// sample, whose percentiles lie within its min and max, in order; a
+// server measures no latency.
+func checkSampleLatencies(t *testing.T, o Options, c, s *Result) {
+	t.Helper()
+	var count uint64
+	for _, sm := range c.WorkerSamples {
+		count += sm.LatencyCount
+		if sm.LatencyCount == 0 {
+			continue
+		}
+		assert.Equal(t, len(sm.LatencyPercentiles), len(o.Percentiles), "sample %+v", sm)
+		last := sm.LatencyMin
+		for i, p := range sm.LatencyPercentiles {
+			assert.Equal(t, p.P, o.Percentiles[i])
+			assert.Assert(t, p.Value >= last && p.Value <= sm.LatencyMax, "sample's p%v %v, want it in [%v, %v]", p.P, p.Value, last, sm.LatencyMax)
+			last = p.Value
+		}
+	}
+	assert.Equal(t, count, c.Transactions, "latencies in the client's samples")
+	for _, sm := range s.WorkerSamples {
+		assert.Assert(t, sm.LatencyCount == 0 && sm.LatencyPercentiles == nil, "server sample %+v", sm)
+	}
 }
 
 func checkCRR(t *testing.T, o Options, c, s *Result) {
@@ -132,6 +158,7 @@ func checkUDPRR(t *testing.T, o Options, c, s *Result) {
 	assert.Equal(t, c.PacketsRead, s.PacketsWritten-(s.PacketsWritten-c.PacketsRead), "responses")
 	assert.Assert(t, s.PacketsRead <= c.PacketsWritten)
 	assert.Assert(t, c.Latency != nil && c.Latency.Count == c.Transactions)
+	checkSampleLatencies(t, o, c, s)
 }
 
 func checkStream(t *testing.T, o Options, c, s *Result) {

@@ -51,6 +51,14 @@ const tcpRTOMinUS = 45
 // applySocketOptions sets what the options ask of every data socket.
 func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 	o := s.opts
+	if o.Mark != 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK, int(o.Mark)); err != nil {
+			if err == unix.EPERM {
+				return fmt.Errorf("--mark: setsockopt SO_MARK %d: %w (it needs CAP_NET_ADMIN)", o.Mark, err)
+			}
+			return fmt.Errorf("--mark: setsockopt SO_MARK %d: %w", o.Mark, err)
+		}
+	}
 	if ai.SockType == unix.SOCK_STREAM {
 		if o.MaxPacingRate > 0 {
 			if err := unix.SetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_MAX_PACING_RATE, o.MaxPacingRate); err != nil {

@@ -60,7 +60,10 @@ type worker struct {
 	interval stats.Moments // latency within the current interval
 	samples  []Sample
 	lats     []stats.Moments // latency of each sample's interval
-	pub      published       // counters shared once an interval, for progress
+	// The current and the last interval's latency histograms, for the
+	// samples' percentiles: only on an rr client asked for percentiles.
+	intervalHist, lastHist *stats.Histogram
+	pub                    published // counters shared once an interval, for progress
 }
 
 // counters are a worker's (or a flow's) running totals.
@@ -188,6 +191,9 @@ func (w *worker) setup() error {
 	}
 	w.samples = make([]Sample, 0, s.expectedSamples())
 	w.lats = make([]stats.Moments, 0, s.expectedSamples())
+	if s.side == ClientSide && s.opts.Workload.IsRR() && len(s.opts.Percentiles) > 0 {
+		w.intervalHist, w.lastHist = new(stats.Histogram), new(stats.Histogram)
+	}
 	return s.wl.setup(w)
 }
 
@@ -382,6 +388,9 @@ func (w *worker) finish() {
 		// The end falls on the last sample: that sample gets the final
 		// counts.
 		w.interval.Merge(&w.lats[len(w.lats)-1])
+		if w.intervalHist != nil {
+			w.intervalHist.Merge(w.lastHist)
+		}
 		w.samples = w.samples[:len(w.samples)-1]
 		w.lats = w.lats[:len(w.lats)-1]
 	}
@@ -401,10 +410,21 @@ func (w *worker) record(t time.Duration) {
 		Packets:      w.c.packetsRead,
 		Utime:        ru.Utime,
 		Stime:        ru.Stime,
+		MaxRSS:       ru.MaxRSS,
+		MinFlt:       ru.MinFlt,
+		MajFlt:       ru.MajFlt,
 		Nvcsw:        ru.Nvcsw,
 		Nivcsw:       ru.Nivcsw,
 	}
 	sm.setLatency(&w.interval)
+	if h := w.intervalHist; h != nil {
+		sm.LatencyPercentiles = make([]Percentile, len(w.s.opts.Percentiles))
+		for i, p := range w.s.opts.Percentiles {
+			sm.LatencyPercentiles[i] = Percentile{P: p, Value: time.Duration(h.Percentile(p))}
+		}
+		w.intervalHist, w.lastHist = w.lastHist, h
+		w.intervalHist.Reset()
+	}
 	w.pub.store(&w.c)
 	w.samples = append(w.samples, sm)
 	w.lats = append(w.lats, w.interval)
@@ -457,6 +477,9 @@ func (w *worker) stamp() time.Duration {
 // recordLatency adds one transaction's latency.
 func (w *worker) recordLatency(d time.Duration) {
 	w.interval.Add(int64(d))
+	if w.intervalHist != nil {
+		w.intervalHist.Record(int64(d))
+	}
 	if w.now-w.start >= w.s.opts.Warmup {
 		w.lat.Record(int64(d))
 	}

@@ -17,6 +17,7 @@ type config struct {
 	local      bool
 	help       bool
 	version    bool
+	maerts     bool // -M: set -r/-w for a TCP_MAERTS stream once the side is known
 	script     string
 	scriptArgs []string
 	args       []string // the command line as given, for a split --local run
@@ -128,6 +129,15 @@ var flagSpecs = []flagSpec{
 	{"R", "response-size", needsValue, "BYTES", "response size (rr)", intFlag(func(c *config) *int { return &c.opts.ResponseSize })},
 	{"r", "enable-read", noValue, "", "this side reads (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableRead })},
 	{"w", "enable-write", noValue, "", "this side writes (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableWrite })},
+	{"M", "enable-tcp-maerts", noValue, "", "tcp_stream: the server writes and the client reads (netperf's TCP_MAERTS); overrides -r and -w", boolFlag(func(c *config) *bool { return &c.maerts })},
+	{"", "mark", needsValue, "N", "SO_MARK of every data socket, for policy routing (needs CAP_NET_ADMIN)", func(c *config, v string) error {
+		n, err := strconv.ParseUint(v, 0, 32)
+		if err != nil {
+			return fmt.Errorf("%q is not a 32-bit unsigned number", v)
+		}
+		c.opts.Mark = uint32(n)
+		return nil
+	}},
 	{"E", "edge-trigger", noValue, "", "edge-triggered epoll", boolFlag(func(c *config) *bool { return &c.opts.EdgeTrigger })},
 	{"D", "delay", needsValue, "NS", "pause between writes of a flow: nanoseconds, or with a unit (ns, us, ms, s)", func(c *config, v string) error {
 		d, err := parseDelay(v)
@@ -214,8 +224,14 @@ func parseArgs(args []string) (*config, error) {
 			}
 		})
 	}
+	// bareOptional is the previous argument when it was a flag whose value
+	// is optional and came without one (-A): a value given after a space
+	// is then an argument, and the error says how to attach it.
+	var bareOptional *flagSpec
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		prevOptional := bareOptional
+		bareOptional = nil
 		switch {
 		case a == "--":
 			// Everything after -- is an argument, not a flag.
@@ -244,6 +260,8 @@ func parseArgs(args []string) (*config, error) {
 				}
 				i++
 				v = args[i]
+			case f.kind == optionalValue && !hasV:
+				bareOptional = f
 			}
 			apply(f, "--"+name, v)
 		case strings.HasPrefix(a, "-") && len(a) > 1 && !(isNumber(a) && byShort[a[1:2]] == nil):
@@ -260,6 +278,9 @@ func parseArgs(args []string) (*config, error) {
 					continue
 				}
 				v := a[j+1:]
+				if v == "" && f.kind == optionalValue {
+					bareOptional = f
+				}
 				if v == "" && f.kind == needsValue {
 					if i+1 >= len(args) {
 						errs = append(errs, fmt.Errorf("-%s needs a value (%s)", name, f.arg))
@@ -273,6 +294,10 @@ func parseArgs(args []string) (*config, error) {
 			}
 		default:
 			if workload != "" {
+				if f := prevOptional; f != nil {
+					errs = append(errs, fmt.Errorf("unexpected argument %q (-%s/--%s takes its %s attached: -%s=%s or --%s=%s)", a, f.short, f.long, f.arg, f.short, a, f.long, a))
+					continue
+				}
 				errs = append(errs, fmt.Errorf("unexpected argument %q (the workload is %s)", a, workload))
 				continue
 			}
@@ -293,6 +318,16 @@ func parseArgs(args []string) (*config, error) {
 	}
 	if c.local && c.opts.Client {
 		errs = append(errs, errors.New("--local runs both sides; drop -c"))
+	}
+	if c.maerts {
+		if c.opts.Workload != kit.TCPStream {
+			errs = append(errs, fmt.Errorf("-M/--enable-tcp-maerts applies to tcp_stream, not %s (neper's other tools read -M as SO_MARK: here that is --mark N)", workload))
+		}
+		// As neper: the client only reads, the server only writes. --local
+		// takes the client's options (its server writes for a client
+		// that reads).
+		reads := c.opts.Client || c.local
+		c.opts.EnableRead, c.opts.EnableWrite = reads, !reads
 	}
 	return c, errors.Join(errs...)
 }

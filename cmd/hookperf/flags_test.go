@@ -51,6 +51,19 @@ func TestParseArgs(t *testing.T) {
 		// Bundled switches.
 		{"bundled switches -cE", []string{"tcp_rr", "-cE"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.EdgeTrigger = true, true })},
 		{"bundled -rw", []string{"tcp_stream", "-rw"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.EnableRead, c.opts.EnableWrite = true, true })},
+
+		// -M (TCP_MAERTS) overrides -r and -w, as neper's: the client
+		// reads, the server writes.
+		{"-M on a client", []string{"tcp_stream", "-c", "-w", "-M"}, wantConfig(kit.TCPStream, func(c *config) {
+			c.maerts, c.opts.Client, c.opts.EnableRead, c.opts.EnableWrite = true, true, true, false
+		})},
+		{"-M on a server", []string{"tcp_stream", "-r", "-M"}, wantConfig(kit.TCPStream, func(c *config) {
+			c.maerts, c.opts.EnableRead, c.opts.EnableWrite = true, false, true
+		})},
+		{"-M with --local", []string{"tcp_stream", "--local", "--enable-tcp-maerts"}, wantConfig(kit.TCPStream, func(c *config) {
+			c.maerts, c.local, c.opts.EnableRead, c.opts.EnableWrite = true, true, true, false
+		})},
+		{"--mark", []string{"udp_rr", "--mark", "0x10"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Mark = 16 })},
 		{"bundle ending in a flag with a value -cEF8", []string{"tcp_rr", "-cEF8"}, wantConfig(kit.TCPRR, func(c *config) {
 			c.opts.Client, c.opts.EdgeTrigger, c.opts.NumFlows = true, true, 8
 		})},
@@ -175,6 +188,10 @@ func TestParseArgsErrors(t *testing.T) {
 		{"--script-arg= without =", []string{"tcp_rr", "--script-arg=novalue"}, []string{`--script-arg: "novalue" is not key=value`}},
 		{"two workloads", []string{"tcp_rr", "udp_rr"}, []string{`unexpected argument "udp_rr" (the workload is tcp_rr)`}},
 		{"stray argument", []string{"tcp_rr", "-F", "2", "3"}, []string{`unexpected argument "3"`}},
+		{"-M outside tcp_stream", []string{"udp_stream", "-M"}, []string{"-M/--enable-tcp-maerts applies to tcp_stream, not udp_stream (neper's other tools read -M as SO_MARK: here that is --mark N)"}},
+		{"--mark too large", []string{"tcp_rr", "--mark", "4294967296"}, []string{`--mark: "4294967296" is not a 32-bit unsigned number`}},
+		{"-A's file after a space", []string{"tcp_rr", "-A", "s.csv"}, []string{`unexpected argument "s.csv" (-A/--all-samples takes its FILE attached: -A=s.csv or --all-samples=s.csv)`}},
+		{"--all-samples' file after a space", []string{"tcp_rr", "--all-samples", "s.csv"}, []string{`unexpected argument "s.csv" (-A/--all-samples takes its FILE attached`}},
 		{"no workload", []string{"-F", "2"}, []string{"no workload given"}},
 		{"nothing at all", nil, []string{"no workload given"}},
 		{"unknown workload", []string{"tcp_xx"}, []string{`unknown workload "tcp_xx"`}},

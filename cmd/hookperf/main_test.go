@@ -41,7 +41,8 @@ var (
 // optionKeys are the keys of the options a run prints first: one per
 // flag of flagSpecs that is an option of the run (not of the command).
 func optionKeys() []string {
-	notOptions := map[string]bool{"local": true, "json": true, "logtostderr": true, "version": true, "help": true, "script": true, "script-arg": true}
+	notOptions := map[string]bool{"local": true, "json": true, "logtostderr": true, "version": true, "help": true, "script": true, "script-arg": true,
+		"enable-tcp-maerts": true} // shorthand for -r/-w, printed as enable_read and enable_write
 	var keys []string
 	for _, f := range flagSpecs {
 		if !notOptions[f.long] {
@@ -228,6 +229,18 @@ func TestServerAndClient(t *testing.T) {
 		server, client := serverClient(t, "tcp_rr", nil, []string{"-H", "127.0.0.1", "-l", "1"}, -500*time.Millisecond)
 		checkPair(t, "tcp_rr", server, client)
 	})
+}
+
+// TestMaerts runs neper's TCP_MAERTS command lines (tcp_stream -M on both
+// sides): the server writes, the client reads.
+func TestMaerts(t *testing.T) {
+	t.Parallel()
+	server, client := serverClient(t, "tcp_stream", []string{"-M"}, []string{"-M", "-H", "127.0.0.1", "-l", "1"}, 0)
+	checkPair(t, "tcp_stream", server, client)
+	assert.Equal(t, client["bytes_written"], "0", "the client only reads")
+	assert.Equal(t, server["bytes_read"], "0", "the server only writes")
+	assert.Assert(t, num(t, client, "bytes_read") > 0 && num(t, server, "bytes_written") >= num(t, client, "bytes_read"),
+		"client read %s of the server's %s bytes", client["bytes_read"], server["bytes_written"])
 }
 
 // TestUDPStreamFlags runs the server/client flag pairs of rushit's
