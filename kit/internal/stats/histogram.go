@@ -117,9 +117,5 @@ func (h *Histogram) Percentile(p float64) int64 {
 	return h.m.max
 }
 
-// Moments returns the exact count, min, max, mean and deviation of what
-// h holds.
-func (h *Histogram) Moments() Moments { return h.m }
-
 // Reset empties h.
 func (h *Histogram) Reset() { *h = Histogram{} }
