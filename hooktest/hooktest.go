@@ -50,7 +50,9 @@ type Config struct {
 
 // Result is what both sides measured and collected, and what each printed.
 type Result struct {
-	Server, Client       *luahooks.Result
+	Server, Client *luahooks.Result
+	// ServerOut and ClientOut are what each side's script printed (print,
+	// io.write, io.stdout and io.stderr, in the order written).
 	ServerOut, ClientOut string
 }
 
@@ -95,7 +97,7 @@ func Try(t testing.TB, topo *nstest.Topology, cfg Config) (*Result, error) {
 	lr, err := luahooks.RunLocal(ctx, s, o,
 		kit.SideConfig{ThreadInit: topo.Server.Enter},
 		kit.SideConfig{ThreadInit: topo.Client.Enter},
-		luahooks.Env{Args: cfg.Args, Out: &sout}, luahooks.Env{Args: cfg.Args, Out: &cout})
+		luahooks.Env{Args: cfg.Args, Out: &sout, Err: &sout}, luahooks.Env{Args: cfg.Args, Out: &cout, Err: &cout})
 	res.ServerOut, res.ClientOut = sout.String(), cout.String()
 	if lr != nil {
 		res.Server, res.Client = lr.Server, lr.Client

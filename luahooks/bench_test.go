@@ -26,7 +26,7 @@ func hookOnSocket(b *testing.B, src string, withContext bool) (kit.PacketHook, *
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := newEngine(s, kit.ClientSide, nil, nil)
+	e := newEngine(s, kit.ClientSide, Env{})
 	b.Cleanup(e.L.Close)
 	e.L.Push(e.L.NewFunctionFromProto(s.proto))
 	if err := e.L.PCall(0, 0, nil); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -29,7 +30,8 @@ type engine struct {
 	script *Script
 	side   kit.Side
 	args   map[string]string
-	out    io.Writer
+	out    io.Writer // print, io.write, io.stdout
+	err    io.Writer // io.stderr
 
 	L        *lua.LState
 	prelude  map[string]lua.LValue // the main state's globals before the script ran
@@ -48,13 +50,16 @@ type engine struct {
 	workers []*workerState // by worker index
 }
 
-func newEngine(s *Script, side kit.Side, args map[string]string, out io.Writer) *engine {
+func newEngine(s *Script, side kit.Side, env Env) *engine {
+	out, errOut := env.Out, env.Err
 	if out == nil {
 		out = io.Discard
 	}
+	if errOut == nil {
+		errOut = os.Stderr
+	}
 	// Workers print from their own threads: one write at a time.
-	out = &lockedWriter{w: out}
-	e := &engine{script: s, side: side, args: args, out: out, hooks: map[string]*lua.LFunction{}}
+	e := &engine{script: s, side: side, args: env.Args, out: &lockedWriter{w: out}, err: &lockedWriter{w: errOut}, hooks: map[string]*lua.LFunction{}}
 	e.L = e.newState(true)
 	e.prelude = map[string]lua.LValue{}
 	e.L.G.Global.ForEach(func(k, v lua.LValue) {
@@ -75,6 +80,8 @@ func (e *engine) newState(main bool) *lua.LState {
 	L.SetField(g, "print", L.NewFunction(e.print))
 	L.SetField(g, "assert", L.NewFunction(luaAssert))
 	if io, ok := L.GetField(g, "io").(*lua.LTable); ok {
+		L.SetField(io, "stdout", newWriterFile(L, "stdout", e.out))
+		L.SetField(io, "stderr", newWriterFile(L, "stderr", e.err))
 		L.SetField(io, "write", L.NewFunction(e.write))
 	}
 	if os, ok := L.GetField(g, "os").(*lua.LTable); ok {
@@ -209,20 +216,73 @@ func luaAssert(L *lua.LState) int {
 	return 0
 }
 
-// write is io.write to the run's writer.
+// write is io.write to the run's writer. It returns io.stdout, as Lua's
+// does, so that io.write(a):write(b) goes to the same place.
 func (e *engine) write(L *lua.LState) int {
-	for i := 1; i <= L.GetTop(); i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LString:
-			io.WriteString(e.out, string(v))
-		case lua.LNumber:
-			io.WriteString(e.out, v.String())
-		default:
-			L.ArgError(i, "string expected, got "+v.Type().String())
-		}
-	}
+	writeArgs(L, e.out, 1)
 	L.Push(L.GetField(L.GetField(L.G.Global, "io"), "stdout"))
 	return 1
+}
+
+// writeArgs writes the strings and numbers from argument first on, as
+// Lua's file:write does, and numbers the arguments in its errors from
+// there (a method's self is not counted, as in Lua).
+func writeArgs(L *lua.LState, w io.Writer, first int) {
+	for i := first; i <= L.GetTop(); i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			io.WriteString(w, string(v))
+		case lua.LNumber:
+			io.WriteString(w, v.String())
+		default:
+			L.ArgError(i-first+1, "string expected, got "+v.Type().String())
+		}
+	}
+}
+
+// newWriterFile makes io.stdout or io.stderr: a file object whose write
+// goes to w (the run's writers, so that a Go test sees what a script
+// prints), with the methods a script uses on a standard stream.
+func newWriterFile(L *lua.LState, name string, w io.Writer) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = w
+	methods := L.NewTable()
+	self := func(L *lua.LState) *lua.LUserData {
+		f := L.CheckUserData(1)
+		if f.Value != w {
+			L.ArgError(1, "io."+name+" expected")
+		}
+		return f
+	}
+	L.SetField(methods, "write", L.NewFunction(func(L *lua.LState) int {
+		f := self(L)
+		writeArgs(L, w, 2)
+		L.Push(f)
+		return 1
+	}))
+	L.SetField(methods, "flush", L.NewFunction(func(L *lua.LState) int {
+		L.Push(self(L))
+		return 1
+	}))
+	L.SetField(methods, "setvbuf", L.NewFunction(func(L *lua.LState) int {
+		self(L)
+		L.Push(lua.LTrue)
+		return 1
+	}))
+	L.SetField(methods, "close", L.NewFunction(func(L *lua.LState) int {
+		self(L)
+		L.Push(lua.LNil)
+		L.Push(lua.LString("cannot close standard file"))
+		return 2
+	}))
+	mt := L.NewTable()
+	L.SetField(mt, "__index", methods)
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("file (" + name + ")"))
+		return 1
+	}))
+	L.SetMetatable(ud, mt)
+	return ud
 }
 
 // lockedWriter serialises writes from several workers.

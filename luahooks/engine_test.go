@@ -180,3 +180,38 @@ server_socket(mark)
 	assert.DeepEqual(t, r.Client.Collected["who"], []any{"client:x"})
 	assert.DeepEqual(t, r.Server.Collected["who"], []any{"server:x"})
 }
+
+// TestStandardStreams: print, io.write, io.stdout and io.stderr go to the
+// run's writers, from the top level and from hooks (the worker states),
+// and behave as Lua's files do.
+func TestStandardStreams(t *testing.T) {
+	s, err := LoadString("streams.lua", `
+local err = io.stderr
+client_socket(function(fd)
+	io.stdout:write("hook out ", 1, "\n")
+	err:write("hook err\n")
+end)
+io.write("a", 2):write("b\n")
+print(tostring(io.stderr), io.stderr:flush() == io.stderr, io.stderr:setvbuf("no"))
+local ok, msg = io.stdout:close()
+print(ok, msg)
+run()
+io.stderr:write("after run\n")
+`)
+	assert.NilError(t, err)
+	var sout, serr, cout, cerr bytes.Buffer
+	_, err = RunLocal(context.Background(), s, rrOpts(10, 1, 1), kit.SideConfig{}, kit.SideConfig{},
+		Env{Out: &sout, Err: &serr}, Env{Out: &cout, Err: &cerr})
+	assert.NilError(t, err)
+	top := "a2b\nfile (stderr)\ttrue\ttrue\nnil\tcannot close standard file\n"
+	assert.Equal(t, cout.String(), top+"hook out 1\n")
+	assert.Equal(t, cerr.String(), "hook err\nafter run\n")
+	assert.Equal(t, sout.String(), top)
+	assert.Equal(t, serr.String(), "after run\n")
+
+	// A write of something else is an error that names the argument.
+	s, err = LoadString("bad-write.lua", `io.stderr:write({})`)
+	assert.NilError(t, err)
+	_, err = RunSide(context.Background(), s, rrOpts(10, 1, 1), kit.SideConfig{}, Env{})
+	assert.ErrorContains(t, err, "bad argument #1 to write (string expected, got table)")
+}

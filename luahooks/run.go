@@ -15,8 +15,10 @@ import (
 type Env struct {
 	// Args is the script's args table (--script-arg key=value).
 	Args map[string]string
-	// Out receives print and io.write (nil discards them).
+	// Out receives print, io.write and io.stdout:write (nil discards them).
 	Out io.Writer
+	// Err receives io.stderr:write (nil: the process's standard error).
+	Err io.Writer
 }
 
 // Result is one scripted side's outcome: the kit's measurement and the
@@ -39,7 +41,7 @@ func RunSide(ctx context.Context, s *Script, opts kit.Options, cfg kit.SideConfi
 	if opts.Client {
 		side = kit.ClientSide
 	}
-	e := newEngine(s, side, env.Args, env.Out)
+	e := newEngine(s, side, env)
 	defer e.L.Close()
 	e.runner = func(hp kit.HookProvider) (*kit.Result, error) {
 		c := cfg
@@ -129,7 +131,7 @@ func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client k
 			cancel()
 		}
 	}()
-	e := newEngine(s, kit.ClientSide, cenv.Args, cenv.Out)
+	e := newEngine(s, kit.ClientSide, cenv)
 	e.runner = func(hp kit.HookProvider) (*kit.Result, error) {
 		select {
 		case ap := <-listening:

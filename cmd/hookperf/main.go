@@ -144,7 +144,7 @@ func exitStatus(err error) int {
 // runScript runs a scripted side, or both sides with --local (the script
 // runs once per side), and returns the result to report.
 func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client kit.SideConfig, out, stderr io.Writer) (*kit.Result, error) {
-	env := luahooks.Env{Args: map[string]string{}, Out: out}
+	env := luahooks.Env{Args: map[string]string{}, Out: out, Err: stderr}
 	for _, kv := range c.scriptArgs {
 		k, v, _ := strings.Cut(kv, "=")
 		env.Args[k] = v
