@@ -140,6 +140,7 @@ type Options struct {
 
 	// Output.
 	JSON        bool // --json
+	GoBench     bool // --gobench: one Go benchmark line (see WriteGoBench)
 	LogToStderr bool // -V
 }
 
@@ -269,6 +270,9 @@ func (o *Options) Validate() error {
 	}
 	if o.TestLength > 0 && o.Warmup >= o.TestLength {
 		bad("--warmup", "%v leaves nothing of a %v test to measure", o.Warmup, o.TestLength)
+	}
+	if o.JSON && o.GoBench {
+		bad("--gobench", "and --json are two formats of the same report: choose one")
 	}
 	return errors.Join(errs...)
 }

@@ -121,6 +121,7 @@ func TestValidateRejects(t *testing.T) {
 		{"empty workload", "", func(o *Options) {}, "unknown workload"},
 		{"zero flows", TCPRR, func(o *Options) { o.NumFlows = 0 }, "-F/--num-flows"},
 		{"spin below auto", TCPRR, func(o *Options) { o.Spin = -2 }, "--spin"},
+		{"two report formats", TCPRR, func(o *Options) { o.JSON, o.GoBench = true, true }, "--gobench"},
 		{"spin too high", TCPRR, func(o *Options) { o.Spin = 1<<20 + 1 }, "--spin"},
 		{"negative flows", TCPRR, func(o *Options) { o.NumFlows = -3 }, "-F/--num-flows"},
 		{"zero threads", TCPRR, func(o *Options) { o.NumThreads = 0 }, "-T/--num-threads"},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookperf/hookperf/kit/internal/stats"
@@ -271,4 +272,55 @@ func WriteSamplesCSV(w io.Writer, r *Result) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteGoBench writes r as one line of Go's benchmark format, so that
+// benchstat can compare two sets of runs (two kernels, two sysctls):
+//
+//	BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1  18126  18126 trans/s  53900 lat-mean-ns  51200 lat-p50-ns  29.1 cpu-%
+//
+// The name holds the workload and the options that shape it; the count
+// is the transactions (rr) or 1 (stream). rr runs report trans/s and the
+// latency mean and percentiles in ns; streams the received Mbit/s (and
+// the sent Mbit/s for udp_stream); both this process's CPU use over the
+// run, in % of one CPU.
+func WriteGoBench(w io.Writer, r *Result) error {
+	o := &r.Options
+	name := "Benchmark" + goBenchNames[o.Workload] + fmt.Sprintf("/flows=%d/threads=%d", o.NumFlows, o.NumThreads)
+	n := uint64(1)
+	var metrics []string
+	metric := func(v float64, unit string) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = 0
+		}
+		metrics = append(metrics, strconv.FormatFloat(v, 'g', 6, 64)+" "+unit)
+	}
+	if o.Workload.IsStream() {
+		name += fmt.Sprintf("/size=%d", o.BufferSize)
+		metric(r.ThroughputMbps, "Mbit/s")
+		if o.Workload == UDPStream {
+			metric(r.senderMbps(), "sent-Mbit/s")
+		}
+	} else {
+		name += fmt.Sprintf("/req=%d/resp=%d", o.RequestSize, o.ResponseSize)
+		n = max(r.Transactions, 1)
+		metric(r.Throughput, "trans/s")
+		if l := r.Latency; l != nil {
+			metric(float64(l.Mean.Nanoseconds()), "lat-mean-ns")
+			for _, p := range l.Percentiles {
+				metric(float64(p.Value.Nanoseconds()), "lat-p"+strconv.FormatFloat(p.P, 'f', -1, 64)+"-ns")
+			}
+		}
+	}
+	if r.TotalRunTime > 0 {
+		cpu := (r.RusageEnd.Utime + r.RusageEnd.Stime) - (r.RusageStart.Utime + r.RusageStart.Stime)
+		metric(100*cpu.Seconds()/r.TotalRunTime.Seconds(), "cpu-%")
+	}
+	_, err := fmt.Fprintf(w, "%s\t%d\t%s\n", name, n, strings.Join(metrics, "\t"))
+	return err
+}
+
+// goBenchNames are the workloads as Go benchmark names.
+var goBenchNames = map[Workload]string{
+	TCPRR: "TCPRR", TCPCRR: "TCPCRR", TCPStream: "TCPStream", UDPRR: "UDPRR", UDPStream: "UDPStream", DummyTest: "DummyTest",
 }

@@ -328,6 +328,7 @@ func TestReportWritersReturnWriteErrors(t *testing.T) {
 		"WriteKeyValues":  func() error { return WriteKeyValues(reportTestFailingWriter{}, r) },
 		"WriteJSON":       func() error { return WriteJSON(reportTestFailingWriter{}, r) },
 		"WriteSamplesCSV": func() error { return WriteSamplesCSV(reportTestFailingWriter{}, r) },
+		"WriteGoBench":    func() error { return WriteGoBench(reportTestFailingWriter{}, r) },
 	}
 	for name, write := range writers {
 		t.Run(name, func(t *testing.T) {
@@ -520,5 +521,44 @@ func TestWriteSamplesCSVHeaderOnly(t *testing.T) {
 	}
 	if got, want := out.String(), strings.Join(SampleColumns([]float64{50, 99.9}), ",")+"\n"; got != want {
 		t.Errorf("WriteSamplesCSV without samples = %q, want %q", got, want)
+	}
+}
+
+func TestWriteGoBench(t *testing.T) {
+	udp := func() *Result {
+		o := DefaultOptions(UDPStream)
+		o.NumFlows, o.NumThreads, o.BufferSize = 8, 2, 1400
+		return &Result{Options: o, ThroughputMbps: 3000.5, SenderThroughputMbps: 3100, TotalRunTime: 2 * time.Second,
+			RusageEnd: Rusage{Utime: 600 * time.Millisecond, Stime: 400 * time.Millisecond}}
+	}
+	tests := []struct {
+		name string
+		r    *Result
+		want string
+	}{
+		// CPU: (3 s + 1 s) - (1.25 s + 0.25 s) over 10.5 s.
+		{"tcp_rr", reportTestRR(), "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1\t1000\t100.5 trans/s\t50000 lat-mean-ns\t45000 lat-p50-ns\t123000 lat-p99.9-ns\t23.8095 cpu-%\n"},
+		{"udp_stream", udp(), "BenchmarkUDPStream/flows=8/threads=2/size=1400\t1\t3000.5 Mbit/s\t3100 sent-Mbit/s\t50 cpu-%\n"},
+		{"tcp_stream without a run time", func() *Result {
+			r := udp()
+			r.Options.Workload, r.TotalRunTime = TCPStream, 0
+			return r
+		}(), "BenchmarkTCPStream/flows=8/threads=2/size=1400\t1\t3000.5 Mbit/s\n"},
+		{"rr without transactions", func() *Result {
+			r := reportTestRR()
+			r.Transactions, r.Throughput, r.Latency, r.TotalRunTime = 0, 0, nil, 0
+			return r
+		}(), "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1\t1\t0 trans/s\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := WriteGoBench(&out, tt.r); err != nil {
+				t.Fatalf("WriteGoBench: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, out.String()); diff != "" {
+				t.Errorf("WriteGoBench (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -197,6 +197,7 @@ var flagSpecs = []flagSpec{
 	}},
 	{"", "local", noValue, "", "run server and client in this process over loopback", boolFlag(func(c *config) *bool { return &c.local })},
 	{"", "json", noValue, "", "one JSON document on stdout", boolFlag(func(c *config) *bool { return &c.opts.JSON })},
+	{"", "gobench", noValue, "", "one line in Go's benchmark format on stdout, for benchstat", boolFlag(func(c *config) *bool { return &c.opts.GoBench })},
 	{"V", "logtostderr", noValue, "", "log progress to stderr", boolFlag(func(c *config) *bool { return &c.opts.LogToStderr })},
 	{"", "version", noValue, "", "print the version and exit", boolFlag(func(c *config) *bool { return &c.version })},
 	{"h", "help", noValue, "", "this help", boolFlag(func(c *config) *bool { return &c.help })},

@@ -192,6 +192,9 @@ func report(stdout io.Writer, res *kit.Result) error {
 	if res.Options.JSON {
 		return kit.WriteJSON(stdout, res)
 	}
+	if res.Options.GoBench {
+		return kit.WriteGoBench(stdout, res)
+	}
 	return kit.WriteKeyValues(stdout, res)
 }
 

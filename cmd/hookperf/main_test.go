@@ -41,7 +41,7 @@ var (
 // optionKeys are the keys of the options a run prints first: one per
 // flag of flagSpecs that is an option of the run (not of the command).
 func optionKeys() []string {
-	notOptions := map[string]bool{"local": true, "json": true, "logtostderr": true, "version": true, "help": true, "script": true, "script-arg": true,
+	notOptions := map[string]bool{"local": true, "json": true, "gobench": true, "logtostderr": true, "version": true, "help": true, "script": true, "script-arg": true,
 		"enable-tcp-maerts": true} // shorthand for -r/-w, printed as enable_read and enable_write
 	var keys []string
 	for _, f := range flagSpecs {
@@ -229,6 +229,43 @@ func TestServerAndClient(t *testing.T) {
 		server, client := serverClient(t, "tcp_rr", nil, []string{"-H", "127.0.0.1", "-l", "1"}, -500*time.Millisecond)
 		checkPair(t, "tcp_rr", server, client)
 	})
+}
+
+// TestGoBench: --gobench prints one line benchstat reads, and nothing else.
+func TestGoBench(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args  []string
+		name  string
+		units []string
+	}{
+		{[]string{"tcp_rr", "--local", "-l", "-300", "-p", "50,99"}, "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1", []string{"trans/s", "lat-mean-ns", "lat-p50-ns", "lat-p99-ns", "cpu-%"}},
+		{[]string{"udp_stream", "--local", "-l", "1", "-B", "1400", "-F", "2"}, "BenchmarkUDPStream/flows=2/threads=1/size=1400", []string{"Mbit/s", "sent-Mbit/s", "cpu-%"}},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			t.Parallel()
+			r := start(t, append(tc.args, "--gobench")...).wait(procTimeout)
+			assert.Equal(t, r.code, 0, "%s", r)
+			fields := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\t")
+			assert.Assert(t, !strings.Contains(strings.TrimSuffix(r.stdout, "\n"), "\n"), "more than one line: %q", r.stdout)
+			assert.Equal(t, fields[0], tc.name)
+			n, err := strconv.Atoi(fields[1])
+			assert.NilError(t, err)
+			if tc.args[0] == "tcp_rr" {
+				assert.Equal(t, n, 300, "the count of a transaction-bounded run")
+			}
+			var units []string
+			for _, f := range fields[2:] {
+				v, unit, ok := strings.Cut(f, " ")
+				assert.Assert(t, ok, "metric %q", f)
+				x, err := strconv.ParseFloat(v, 64)
+				assert.NilError(t, err, "metric %q", f)
+				assert.Assert(t, x > 0, "metric %q", f)
+				units = append(units, unit)
+			}
+			assert.DeepEqual(t, units, tc.units)
+		})
+	}
 }
 
 // TestMaerts runs neper's TCP_MAERTS command lines (tcp_stream -M on both
