@@ -72,8 +72,11 @@ const (
 	DefaultDataPort    = 12867
 	DefaultMagic       = 42
 	DefaultBufferSize  = 16384
-	DefaultMaxEvents   = 1000
-	DefaultBacklog     = 4096
+	// DefaultUDPStreamBufferSize is udp_stream's -B, neper's: a datagram
+	// that fits a 1500-byte MTU unfragmented.
+	DefaultUDPStreamBufferSize = 1400
+	DefaultMaxEvents           = 1000
+	DefaultBacklog             = 4096
 )
 
 // SpinAuto lets the kit choose how many times a worker polls before it
@@ -147,7 +150,7 @@ type Options struct {
 // DefaultOptions returns the options of a plain run of workload w: one
 // flow, one thread, ten seconds, neper's ports and sizes.
 func DefaultOptions(w Workload) Options {
-	return Options{
+	o := Options{
 		Workload:      w,
 		ControlPort:   DefaultControlPort,
 		DataPort:      DefaultDataPort,
@@ -164,6 +167,10 @@ func DefaultOptions(w Workload) Options {
 		Interval:      time.Second,
 		Spin:          SpinAuto,
 	}
+	if w == UDPStream {
+		o.BufferSize = DefaultUDPStreamBufferSize
+	}
+	return o
 }
 
 // Validate checks every option and returns all problems at once, each

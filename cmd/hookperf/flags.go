@@ -124,7 +124,7 @@ var flagSpecs = []flagSpec{
 		return nil
 	}},
 	{"s", "suicide-length", needsValue, "SECONDS", "abort the whole run after this long (0: never)", secondsFlag(func(c *config) *time.Duration { return &c.opts.SuicideLength })},
-	{"B", "buffer-size", needsValue, "BYTES", "buffer size (default 16384)", intFlag(func(c *config) *int { return &c.opts.BufferSize })},
+	{"B", "buffer-size", needsValue, "BYTES", "buffer size (default 16384; udp_stream: 1400, one datagram that fits a 1500-byte MTU)", intFlag(func(c *config) *int { return &c.opts.BufferSize })},
 	{"Q", "request-size", needsValue, "BYTES", "request size (rr)", intFlag(func(c *config) *int { return &c.opts.RequestSize })},
 	{"R", "response-size", needsValue, "BYTES", "response size (rr)", intFlag(func(c *config) *int { return &c.opts.ResponseSize })},
 	{"r", "enable-read", noValue, "", "this side reads (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableRead })},
