@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -79,6 +80,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.DryRun {
 		for _, kv := range o.OptionPairs() {
 			fmt.Fprintf(stdout, "%s=%s\n", kv.Key, kv.Value)
+		}
+		// What the run would take, as neper's dry run says.
+		if o.Transactions > 0 {
+			fmt.Fprintf(stdout, "total_transactions=%d\n", o.Transactions)
+		} else {
+			fmt.Fprintf(stdout, "total_run_time=%s\n", strconv.FormatFloat(o.TestLength.Seconds(), 'f', -1, 64))
 		}
 		return exitOK
 	}

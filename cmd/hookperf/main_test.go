@@ -310,15 +310,21 @@ func TestUDPStreamFlags(t *testing.T) {
 	t.Run("dry run", func(t *testing.T) {
 		t.Parallel()
 		cport := strconv.Itoa(freePort(t))
-		for _, args := range [][]string{
-			{"udp_stream", "--dry-run", "-C", cport},
-			{"udp_stream", "--dry-run", "-c", "-C", cport, "--test-length", "1"},
+		for _, tc := range []struct {
+			args     []string
+			key, val string // what the run would take, as neper's dry run says
+		}{
+			{[]string{"udp_stream", "--dry-run", "-C", cport}, "total_run_time", "10"},
+			{[]string{"udp_stream", "--dry-run", "-c", "-C", cport, "--test-length", "1.5"}, "total_run_time", "1.5"},
+			{[]string{"tcp_rr", "-n", "-c", "-C", cport, "-l", "-300"}, "total_transactions", "300"},
 		} {
+			args := tc.args
 			// No peer: a dry run must not wait for one.
 			r := start(t, args...).wait(10 * time.Second)
 			assert.Equal(t, r.code, 0, "%q: %s", args, r)
 			kv := parseKV(t, r.stdout)
 			assert.Equal(t, kv["dry_run"], "true")
+			assert.Equal(t, kv[tc.key], tc.val, "%q: %s", args, r.stdout)
 			if missing := missingKeys(kv, optionKeys()); len(missing) > 0 {
 				t.Errorf("%q: the options lack %q", args, missing)
 			}
