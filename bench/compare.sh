@@ -25,6 +25,9 @@
 #   CONFIGS="1x1 8x2"
 #   RR_SIZE=64                 request = response bytes in rr (sockperf's minimum is 14)
 #   UDP_SIZE=1400              datagram bytes in udp_stream (neper's default)
+#   TCP_SIZE=16384             bytes per write in tcp_stream (-B; iperf3 -l,
+#                              whose own default, 128 KiB, would not be the
+#                              same test)
 #   BASE_PORT=20000            first port; every run takes 10 fresh ports above
 #                              it, wrapping before 32000 (below Linux's default
 #                              ephemeral range 32768-60999, where a client
@@ -51,6 +54,7 @@ WORKLOADS=${WORKLOADS:-"tcp_rr tcp_crr udp_rr tcp_stream udp_stream"}
 CONFIGS=${CONFIGS:-"1x1 8x2"}
 RR_SIZE=${RR_SIZE:-64}
 UDP_SIZE=${UDP_SIZE:-1400}
+TCP_SIZE=${TCP_SIZE:-16384}
 BASE_PORT=${BASE_PORT:-20000}
 KEEP=${KEEP:-0}
 PIN=${PIN:-split}
@@ -449,6 +453,7 @@ run_nepercli() {
 	case $wl in
 	tcp_rr | tcp_crr | udp_rr) flags+=(-Q "$RR_SIZE" -R "$RR_SIZE" -p "50,99") ;;
 	udp_stream) flags+=(-B "$UDP_SIZE") ;;
+	tcp_stream) flags+=(-B "$TCP_SIZE") ;;
 	esac
 	run_pair "$tag" tcp "$port_a" $((LENGTH + 15)) \
 		-- "${bin[@]}" "${flags[@]}" \
@@ -485,6 +490,7 @@ run_sockperf() {
 run_iperf3() {
 	local proto=$1 flows=$2
 	local -a extra=()
+	extra=(-l "$TCP_SIZE")
 	[[ $proto == udp ]] && extra=(-u -b 0 -l "$UDP_SIZE")
 	res=
 	take_ports
