@@ -124,6 +124,11 @@ func (r *Result) ResultPairs() []KV {
 	if r.Options.Workload == TCPCRR {
 		kv = append(kv, KV{"num_connections", u(r.Connections)})
 	}
+	if r.Options.Workload == TCPRR || r.Options.Workload == TCPStream {
+		// From TCP_INFO as each connection ended: segments this side
+		// retransmitted, and the mean smoothed RTT (seconds).
+		kv = append(kv, KV{"tcp_retransmits", u(r.TCPRetransmits)}, KV{"tcp_rtt", seconds(r.TCPRTT)})
+	}
 	kv = append(kv,
 		KV{"start_index", strconv.Itoa(r.StartIndex)},
 		KV{"end_index", strconv.Itoa(r.EndIndex)},

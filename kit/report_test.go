@@ -109,6 +109,9 @@ func reportTestRR() *Result {
 		Seconds:            8,
 		Correlation:        0.999,
 		Throughput:         100.5,
+		TCPConnections:     1,
+		TCPRetransmits:     3,
+		TCPRTT:             21 * time.Microsecond,
 		LocalThroughput:    1600,
 		RemoteThroughput:   1600.25,
 		Latency: &Latency{
@@ -152,6 +155,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 		"throughput": "100.5", "local_throughput": "1600", "remote_throughput": "1600.25",
 		"correlation_coefficient": "0.999", "latency_min": "0.00001", "latency_mean": "0.00005", "latency_max": "0.001",
 		"latency_stddev": "0.000007", "latency_p50": "0.000045", "latency_p99.9": "0.000123",
+		"tcp_retransmits": "3", "tcp_rtt": "0.000021",
 	}
 	got := reportTestParseKV(t, out.String())
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -175,11 +179,11 @@ func TestWriteKeyValuesKeys(t *testing.T) {
 		latency bool // a client's rr result has a latency summary
 		extra   []string
 	}{
-		{TCPRR, true, []string{"throughput"}},
+		{TCPRR, true, []string{"throughput", "tcp_retransmits", "tcp_rtt"}},
 		{TCPCRR, true, []string{"throughput", "num_connections"}},
 		{UDPRR, true, []string{"throughput", "packets_read", "packets_written"}},
-		{TCPRR, false, []string{"throughput"}},
-		{TCPStream, false, []string{"throughput_Mbps", "sender_throughput_Mbps"}},
+		{TCPRR, false, []string{"throughput", "tcp_retransmits", "tcp_rtt"}},
+		{TCPStream, false, []string{"throughput_Mbps", "sender_throughput_Mbps", "tcp_retransmits", "tcp_rtt"}},
 		{UDPStream, false, []string{"throughput_Mbps", "sender_throughput_Mbps", "packets_read", "packets_written"}},
 	}
 	for _, tt := range tests {

@@ -93,6 +93,13 @@ type Result struct {
 	PacketsWritten uint64
 	Connections    uint64 // connections opened (client) or accepted (server)
 
+	// TCP_INFO of this side's connections as they ended (tcp_rr and
+	// tcp_stream): how many were read, the segments they retransmitted,
+	// and the mean of their smoothed RTTs.
+	TCPConnections uint64
+	TCPRetransmits uint64
+	TCPRTT         time.Duration
+
 	// The measured window: Samples[StartIndex] to Samples[EndIndex].
 	StartIndex  int
 	EndIndex    int
@@ -121,14 +128,20 @@ type Result struct {
 // collect merges the workers' counters and samples into r.
 func (s *sideRun) collect(r *Result) {
 	var c counters
+	var tcp tcpTotals
 	var lat stats.Histogram
 	for _, w := range s.list {
 		c.add(&w.c)
+		tcp.add(&w.tcp)
 		lat.Merge(&w.lat)
 		r.WorkerSamples = append(r.WorkerSamples, w.samples...)
 	}
 	r.Transactions, r.BytesRead, r.BytesWritten = c.transactions, c.bytesRead, c.bytesWritten
 	r.PacketsRead, r.PacketsWritten, r.Connections = c.packetsRead, c.packetsWritten, c.connections
+	r.TCPConnections, r.TCPRetransmits = tcp.conns, tcp.retrans
+	if tcp.conns > 0 {
+		r.TCPRTT = tcp.rttSum / time.Duration(tcp.conns)
+	}
 	r.Samples = mergeSamples(s.list)
 	warm := 0
 	if s.opts.Warmup > 0 {

@@ -235,6 +235,9 @@ func (f *rrServer) close(w *worker) {
 // a connection is the client's business, and the control connection
 // tells whether the run is still on.
 func (w *worker) dropServerFlow(f flow, fd int) {
+	if _, ok := f.(tcpConn); ok {
+		w.noteTCPInfo(fd)
+	}
 	w.unregister(fd)
 	sysClose(fd)
 	w.removeFlow(f)

@@ -116,6 +116,19 @@ func checkRR(t *testing.T, o Options, c, s *Result) {
 	assert.Equal(t, c.Samples[c.EndIndex].Transactions, c.Transactions)
 	assert.Equal(t, c.NumSamples, len(c.Samples))
 	checkSampleLatencies(t, o, c, s)
+	if o.Workload == TCPRR {
+		checkTCPInfo(t, o, c, s)
+	}
+}
+
+// checkTCPInfo: TCP_INFO was read once for every connection on each
+// side, and gave a smoothed RTT.
+func checkTCPInfo(t *testing.T, o Options, c, s *Result) {
+	t.Helper()
+	for _, r := range []*Result{c, s} {
+		assert.Equal(t, r.TCPConnections, uint64(o.NumFlows), "%s: connections whose TCP_INFO was read", r.Side)
+		assert.Assert(t, r.TCPRTT > 0 && r.TCPRTT < time.Second, "%s: mean smoothed RTT %v", r.Side, r.TCPRTT)
+	}
 }
 
 // checkSampleLatencies: every transaction's latency is in one client
@@ -150,6 +163,8 @@ func checkCRR(t *testing.T, o Options, c, s *Result) {
 	assert.Assert(t, c.Connections >= c.Transactions && c.Connections <= c.Transactions+uint64(o.NumFlows),
 		"client opened %d connections for %d transactions", c.Connections, c.Transactions)
 	assert.Equal(t, s.Connections, c.Connections, "connections accepted")
+	// Not read per transaction.
+	assert.Equal(t, c.TCPConnections+s.TCPConnections, uint64(0))
 }
 
 func checkUDPRR(t *testing.T, o Options, c, s *Result) {
@@ -173,6 +188,7 @@ func checkStream(t *testing.T, o Options, c, s *Result) {
 	assert.Equal(t, s.BytesWritten > 0, sw)
 	assert.Assert(t, c.ThroughputMbps > 0 && s.ThroughputMbps > 0)
 	assert.Assert(t, c.Latency == nil)
+	checkTCPInfo(t, o, c, s)
 }
 
 func checkUDPStream(t *testing.T, o Options, c, s *Result) {

@@ -274,6 +274,7 @@ func (s *sideRun) runWorker(w *worker, ready chan<- error) {
 		// The side reads the worker's figures now; its sockets stay open
 		// until the side releases them, so that a client's last bytes reach
 		// the server before a close could reset the connection.
+		w.noteOpenTCP()
 		w.halfClose()
 		s.finished <- w
 		<-s.release

@@ -56,6 +56,7 @@ type worker struct {
 	active   int           // flows that have not finished their transaction quota
 
 	c        counters
+	tcp      tcpTotals // TCP_INFO of the connections that ended
 	lat      stats.Histogram
 	interval stats.Moments // latency within the current interval
 	samples  []Sample
