@@ -287,8 +287,9 @@ func WriteSamplesCSV(w io.Writer, r *Result) error {
 // The name holds the workload and the options that shape it; the count
 // is the transactions (rr) or 1 (stream). rr runs report trans/s and the
 // latency mean and percentiles in ns; streams the received Mbit/s (and
-// the sent Mbit/s for udp_stream); both this process's CPU use over the
-// run, in % of one CPU.
+// the sent Mbit/s for udp_stream); tcp_rr and tcp_stream the segments
+// this side retransmitted; all this process's CPU use over the run, in %
+// of one CPU.
 func WriteGoBench(w io.Writer, r *Result) error {
 	o := &r.Options
 	name := "Benchmark" + goBenchNames[o.Workload] + fmt.Sprintf("/flows=%d/threads=%d", o.NumFlows, o.NumThreads)
@@ -316,6 +317,9 @@ func WriteGoBench(w io.Writer, r *Result) error {
 				metric(float64(p.Value.Nanoseconds()), "lat-p"+strconv.FormatFloat(p.P, 'f', -1, 64)+"-ns")
 			}
 		}
+	}
+	if o.Workload == TCPRR || o.Workload == TCPStream {
+		metric(float64(r.TCPRetransmits), "retrans")
 	}
 	if r.TotalRunTime > 0 {
 		cpu := (r.RusageEnd.Utime + r.RusageEnd.Stime) - (r.RusageStart.Utime + r.RusageStart.Stime)

@@ -541,18 +541,18 @@ func TestWriteGoBench(t *testing.T) {
 		want string
 	}{
 		// CPU: (3 s + 1 s) - (1.25 s + 0.25 s) over 10.5 s.
-		{"tcp_rr", reportTestRR(), "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1\t1000\t100.5 trans/s\t50000 lat-mean-ns\t45000 lat-p50-ns\t123000 lat-p99.9-ns\t23.8095 cpu-%\n"},
+		{"tcp_rr", reportTestRR(), "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1\t1000\t100.5 trans/s\t50000 lat-mean-ns\t45000 lat-p50-ns\t123000 lat-p99.9-ns\t3 retrans\t23.8095 cpu-%\n"},
 		{"udp_stream", udp(), "BenchmarkUDPStream/flows=8/threads=2/size=1400\t1\t3000.5 Mbit/s\t3100 sent-Mbit/s\t50 cpu-%\n"},
 		{"tcp_stream without a run time", func() *Result {
 			r := udp()
 			r.Options.Workload, r.TotalRunTime = TCPStream, 0
 			return r
-		}(), "BenchmarkTCPStream/flows=8/threads=2/size=1400\t1\t3000.5 Mbit/s\n"},
+		}(), "BenchmarkTCPStream/flows=8/threads=2/size=1400\t1\t3000.5 Mbit/s\t0 retrans\n"},
 		{"rr without transactions", func() *Result {
 			r := reportTestRR()
 			r.Transactions, r.Throughput, r.Latency, r.TotalRunTime = 0, 0, nil, 0
 			return r
-		}(), "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1\t1\t0 trans/s\n"},
+		}(), "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1\t1\t0 trans/s\t3 retrans\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
