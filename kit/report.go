@@ -282,7 +282,7 @@ func WriteSamplesCSV(w io.Writer, r *Result) error {
 // WriteGoBench writes r as one line of Go's benchmark format, so that
 // benchstat can compare two sets of runs (two kernels, two sysctls):
 //
-//	BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1  18126  18126 trans/s  53900 lat-mean-ns  51200 lat-p50-ns  29.1 cpu-%
+//	BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1  18126  18126 trans/s  53900 lat-mean-ns  51200 lat-p50-ns  0 retrans  29.1 cpu-%
 //
 // The name holds the workload and the options that shape it; the count
 // is the transactions (rr) or 1 (stream). rr runs report trans/s and the
