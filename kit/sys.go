@@ -129,8 +129,9 @@ func newSocket(family, sotype int) (int, error) {
 	return int(fd), nil
 }
 
-// sysClose closes a data socket. Data sockets never linger with a
-// timeout, so close(2) does not block.
+// sysClose closes a data socket. The kit lingers, if at all, with a zero
+// timeout, so close(2) does not block (a script that sets SO_LINGER with
+// a timeout makes it wait, in this worker's thread only, as it would in C).
 func sysClose(fd int) {
 	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 }
