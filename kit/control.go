@@ -70,11 +70,14 @@ type Figures struct {
 	BytesWritten   uint64  `json:"bytes_written"`
 	PacketsRead    uint64  `json:"packets_read"`
 	PacketsWritten uint64  `json:"packets_written"`
-	Throughput     float64 `json:"throughput"`    // rr: transactions/s
-	ReadBitrate    float64 `json:"read_bitrate"`  // bit/s received
-	WriteBitrate   float64 `json:"write_bitrate"` // bit/s sent
-	LocalBitrate   float64 `json:"local_bitrate"` // bit/s moved either way
-	Seconds        float64 `json:"seconds"`       // the measured window
+	Throughput     float64 `json:"throughput"`      // rr: transactions/s
+	ReadBitrate    float64 `json:"read_bitrate"`    // bit/s received
+	WriteBitrate   float64 `json:"write_bitrate"`   // bit/s sent
+	LocalBitrate   float64 `json:"local_bitrate"`   // bit/s moved either way
+	Seconds        float64 `json:"seconds"`         // the measured window
+	TCPConnections uint64  `json:"tcp_connections"` // whose TCP_INFO was read
+	TCPRetransmits uint64  `json:"tcp_retransmits"`
+	TCPRTT         int64   `json:"tcp_rtt_ns"` // mean smoothed RTT
 }
 
 // ErrProtocol marks a malformed or unexpected control message.

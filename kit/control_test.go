@@ -397,3 +397,29 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestFiguresAddTCP: a server with several clients sums their
+// retransmissions and averages their RTTs over all their connections.
+func TestFiguresAddTCP(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b Figures
+		want Figures
+	}{
+		{"weighted by connections",
+			Figures{TCPConnections: 1, TCPRetransmits: 2, TCPRTT: 10},
+			Figures{TCPConnections: 3, TCPRetransmits: 5, TCPRTT: 30},
+			Figures{TCPConnections: 4, TCPRetransmits: 7, TCPRTT: 25}},
+		{"into nothing", Figures{}, Figures{TCPConnections: 2, TCPRTT: 40}, Figures{TCPConnections: 2, TCPRTT: 40}},
+		{"no TCP connections", Figures{}, Figures{}, Figures{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.a
+			got.add(&tt.b)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("add (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -128,6 +128,10 @@ func (r *Result) ResultPairs() []KV {
 		// From TCP_INFO as each connection ended: segments this side
 		// retransmitted, and the mean smoothed RTT (seconds).
 		kv = append(kv, KV{"tcp_retransmits", u(r.TCPRetransmits)}, KV{"tcp_rtt", seconds(r.TCPRTT)})
+		if r.Remote != nil {
+			// The peer's, so that either side's report tells who resent.
+			kv = append(kv, KV{"remote_tcp_retransmits", u(r.Remote.TCPRetransmits)}, KV{"remote_tcp_rtt", seconds(time.Duration(r.Remote.TCPRTT))})
+		}
 	}
 	kv = append(kv,
 		KV{"start_index", strconv.Itoa(r.StartIndex)},

@@ -566,3 +566,26 @@ func TestWriteGoBench(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteKeyValuesRemoteTCP: with the peer's figures, tcp_rr and
+// tcp_stream reports carry the peer's TCP_INFO beside this side's.
+func TestWriteKeyValuesRemoteTCP(t *testing.T) {
+	for _, w := range []Workload{TCPRR, TCPStream} {
+		r := reportTestRR()
+		r.Options.Workload = w
+		r.Remote = &Figures{TCPRetransmits: 7, TCPRTT: 42000}
+		var out bytes.Buffer
+		if err := WriteKeyValues(&out, r); err != nil {
+			t.Fatalf("WriteKeyValues: %v", err)
+		}
+		kv := reportTestParseKV(t, out.String())
+		got := map[string]string{}
+		for _, k := range []string{"tcp_retransmits", "tcp_rtt", "remote_tcp_retransmits", "remote_tcp_rtt"} {
+			got[k] = kv[k]
+		}
+		want := map[string]string{"tcp_retransmits": "3", "tcp_rtt": "0.000021", "remote_tcp_retransmits": "7", "remote_tcp_rtt": "0.000042"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: TCP_INFO keys (-want +got):\n%s", w, diff)
+		}
+	}
+}

@@ -247,6 +247,7 @@ func (r *Result) figures() *Figures {
 		PacketsRead: r.PacketsRead, PacketsWritten: r.PacketsWritten,
 		Throughput: r.Throughput, LocalBitrate: r.LocalThroughput, Seconds: r.Seconds,
 		ReadBitrate: r.ThroughputMbps * 1e6, WriteBitrate: r.SenderThroughputMbps * 1e6,
+		TCPConnections: r.TCPConnections, TCPRetransmits: r.TCPRetransmits, TCPRTT: r.TCPRTT.Nanoseconds(),
 	}
 	return f
 }

@@ -129,6 +129,11 @@ func checkTCPInfo(t *testing.T, o Options, c, s *Result) {
 		assert.Equal(t, r.TCPConnections, uint64(o.NumFlows), "%s: connections whose TCP_INFO was read", r.Side)
 		assert.Assert(t, r.TCPRTT > 0 && r.TCPRTT < time.Second, "%s: mean smoothed RTT %v", r.Side, r.TCPRTT)
 	}
+	// Each side learns the other's.
+	assert.Equal(t, c.Remote.TCPRetransmits, s.TCPRetransmits)
+	assert.Equal(t, c.Remote.TCPRTT, s.TCPRTT.Nanoseconds())
+	assert.Equal(t, s.Remote.TCPRetransmits, c.TCPRetransmits)
+	assert.Equal(t, s.Remote.TCPRTT, c.TCPRTT.Nanoseconds())
 }
 
 // checkSampleLatencies: every transaction's latency is in one client

@@ -307,4 +307,10 @@ func (f *Figures) add(o *Figures) {
 	f.WriteBitrate += o.WriteBitrate
 	f.LocalBitrate += o.LocalBitrate
 	f.Seconds = max(f.Seconds, o.Seconds)
+	f.TCPRetransmits += o.TCPRetransmits
+	// The mean RTT over both sets of connections.
+	if n := f.TCPConnections + o.TCPConnections; n > 0 {
+		f.TCPRTT = int64((float64(f.TCPRTT)*float64(f.TCPConnections) + float64(o.TCPRTT)*float64(o.TCPConnections)) / float64(n))
+	}
+	f.TCPConnections += o.TCPConnections
 }
