@@ -54,6 +54,18 @@ func intFlag(p func(*config) *int) func(*config, string) error {
 	}
 }
 
+// uint32Flag parses a 32-bit unsigned value, decimal or 0x-prefixed.
+func uint32Flag(p func(*config) *uint32) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.ParseUint(v, 0, 32)
+		if err != nil {
+			return fmt.Errorf("%q is not a 32-bit number", v)
+		}
+		*p(c) = uint32(n)
+		return nil
+	}
+}
+
 func boolFlag(p func(*config) *bool) func(*config, string) error {
 	return func(c *config, _ string) error { *p(c) = true; return nil }
 }
@@ -93,14 +105,7 @@ var flagSpecs = []flagSpec{
 	{"P", "port", needsValue, "PORT", "data port (default 12867)", intFlag(func(c *config) *int { return &c.opts.DataPort })},
 	{"4", "ipv4", noValue, "", "use IPv4", func(c *config, _ string) error { c.opts.Family = kit.IPv4; return nil }},
 	{"6", "ipv6", noValue, "", "use IPv6", func(c *config, _ string) error { c.opts.Family = kit.IPv6; return nil }},
-	{"", "magic", needsValue, "N", "magic number both sides must share (default 42)", func(c *config, v string) error {
-		n, err := strconv.ParseUint(v, 0, 32)
-		if err != nil {
-			return fmt.Errorf("%q is not a 32-bit number", v)
-		}
-		c.opts.Magic = uint32(n)
-		return nil
-	}},
+	{"", "magic", needsValue, "N", "magic number both sides must share (default 42)", uint32Flag(func(c *config) *uint32 { return &c.opts.Magic })},
 	{"", "reuseport", noValue, "", "UDP server threads share one port (SO_REUSEPORT)", boolFlag(func(c *config) *bool { return &c.opts.ReusePort })},
 	{"", "reuseaddr", noValue, "", "SO_REUSEADDR on listening sockets", boolFlag(func(c *config) *bool { return &c.opts.ReuseAddr })},
 	{"F", "num-flows", needsValue, "N", "flows (connections) in all", intFlag(func(c *config) *int { return &c.opts.NumFlows })},
@@ -130,14 +135,7 @@ var flagSpecs = []flagSpec{
 	{"r", "enable-read", noValue, "", "this side reads (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableRead })},
 	{"w", "enable-write", noValue, "", "this side writes (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableWrite })},
 	{"M", "enable-tcp-maerts", noValue, "", "tcp_stream: the server writes and the client reads (netperf's TCP_MAERTS); overrides -r and -w", boolFlag(func(c *config) *bool { return &c.maerts })},
-	{"", "mark", needsValue, "N", "SO_MARK of every data socket, for policy routing (needs CAP_NET_ADMIN)", func(c *config, v string) error {
-		n, err := strconv.ParseUint(v, 0, 32)
-		if err != nil {
-			return fmt.Errorf("%q is not a 32-bit unsigned number", v)
-		}
-		c.opts.Mark = uint32(n)
-		return nil
-	}},
+	{"", "mark", needsValue, "N", "SO_MARK of every data socket, for policy routing (needs CAP_NET_ADMIN)", uint32Flag(func(c *config) *uint32 { return &c.opts.Mark })},
 	{"E", "edge-trigger", noValue, "", "edge-triggered epoll", boolFlag(func(c *config) *bool { return &c.opts.EdgeTrigger })},
 	{"D", "delay", needsValue, "NS", "pause between writes of a flow: nanoseconds, or with a unit (ns, us, ms, s)", func(c *config, v string) error {
 		d, err := parseDelay(v)

@@ -189,7 +189,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{"two workloads", []string{"tcp_rr", "udp_rr"}, []string{`unexpected argument "udp_rr" (the workload is tcp_rr)`}},
 		{"stray argument", []string{"tcp_rr", "-F", "2", "3"}, []string{`unexpected argument "3"`}},
 		{"-M outside tcp_stream", []string{"udp_stream", "-M"}, []string{"-M/--enable-tcp-maerts applies to tcp_stream, not udp_stream (neper's other tools read -M as SO_MARK: here that is --mark N)"}},
-		{"--mark too large", []string{"tcp_rr", "--mark", "4294967296"}, []string{`--mark: "4294967296" is not a 32-bit unsigned number`}},
+		{"--mark too large", []string{"tcp_rr", "--mark", "4294967296"}, []string{`--mark: "4294967296" is not a 32-bit number`}},
 		{"-A's file after a space", []string{"tcp_rr", "-A", "s.csv"}, []string{`unexpected argument "s.csv" (-A/--all-samples takes its FILE attached: -A=s.csv or --all-samples=s.csv)`}},
 		{"--all-samples' file after a space", []string{"tcp_rr", "--all-samples", "s.csv"}, []string{`unexpected argument "s.csv" (-A/--all-samples takes its FILE attached`}},
 		{"no workload", []string{"-F", "2"}, []string{"no workload given"}},
