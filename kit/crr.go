@@ -96,7 +96,11 @@ func (f *crrClient) write(w *worker) (bool, error) {
 	if err != nil {
 		if f.off == 0 && !isHookError(err) {
 			// The first write is where a failed connect shows.
-			return false, fmt.Errorf("flow %d: connect to %s: %w", f.id, f.to, errors.Unwrap(err))
+			cause := err
+			if !w.hooked("sendmsg") {
+				cause = errors.Unwrap(err) // the errno, without "write: "
+			}
+			return false, fmt.Errorf("flow %d: connect to %s: %w", f.id, f.to, cause)
 		}
 		return false, fmt.Errorf("flow %d: %w", f.id, err)
 	}
@@ -222,6 +226,8 @@ func (f *crrServer) handle(w *worker, ev uint32) error {
 		return err
 	case e != 0 && isAgain(e):
 		return nil
+	case e != 0 && w.hooked("recvmsg") && !peerGone(e):
+		return w.ioFailure("recvmsg", "read", e)
 	case e != 0 || n == 0:
 		f.drop(w)
 	}

@@ -107,5 +107,10 @@ type HookError struct {
 	Err  error
 }
 
-func (e *HookError) Error() string { return e.Hook + ": " + e.Err.Error() }
+func (e *HookError) Error() string {
+	if _, ok := e.Err.(*returnedError); ok {
+		return e.Hook + " " + e.Err.Error() // "client_sendmsg returned EINVAL (…)"
+	}
+	return e.Hook + ": " + e.Err.Error()
+}
 func (e *HookError) Unwrap() error { return e.Err }

@@ -2,7 +2,6 @@ package kit
 
 import (
 	"errors"
-	"fmt"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,7 +27,7 @@ func (w *worker) recvPart(fd int, off *int, size int, oneRead bool) (bool, error
 			if isAgain(e) {
 				return false, nil
 			}
-			return false, fmt.Errorf("read: %w", e)
+			return false, w.ioFailure("recvmsg", "read", e)
 		}
 		if n == 0 {
 			return false, errPeerClosed
@@ -54,7 +53,7 @@ func (w *worker) sendPart(fd int, off *int, size int) (bool, error) {
 			if isAgain(e) {
 				return false, nil
 			}
-			return false, fmt.Errorf("write: %w", e)
+			return false, w.ioFailure("sendmsg", "write", e)
 		}
 		*off += n
 		w.c.bytesWritten += uint64(n)

@@ -155,14 +155,77 @@ func (w *worker) callPacketHook(h PacketHook, name string, fd, flags int) (int, 
 	n, err := h(fd, &w.msg, flags)
 	if err != nil {
 		if e, ok := err.(unix.Errno); ok {
+			w.minusOne = false
 			return -1, e, nil
 		}
 		return -1, 0, &HookError{Hook: w.s.hookName(name), Err: err}
 	}
 	if n < 0 {
+		// A bare -1: the hook gave no errno.
+		w.minusOne = true
 		return -1, unix.EIO, nil
 	}
 	return n, 0, nil
+}
+
+// hooked reports whether a hook replaces the call of slot ("sendmsg",
+// "recvmsg", "recverr").
+func (w *worker) hooked(slot string) bool {
+	if w.hooks == nil {
+		return false
+	}
+	switch slot {
+	case "sendmsg":
+		return w.hooks.SendMsg != nil
+	case "recvmsg":
+		return w.hooks.RecvMsg != nil
+	case "recverr":
+		return w.hooks.RecvErr != nil
+	}
+	return false
+}
+
+// ioFailure describes a read or write of slot that failed with errno e.
+// When a hook made the call it is named with what it returned
+// ("client_sendmsg returned EINVAL (invalid argument)"), and unless the
+// errno says that the peer went away (which a server survives, hook or
+// not) it is the hook's failure (*HookError), which stops the run on
+// either side. Otherwise it names the system call ("write: ...").
+func (w *worker) ioFailure(slot, syscall string, e unix.Errno) error {
+	if !w.hooked(slot) {
+		return fmt.Errorf("%s: %w", syscall, e)
+	}
+	r := &returnedError{errno: e, minusOne: w.minusOne && e == unix.EIO}
+	if peerGone(e) {
+		return fmt.Errorf("%s %w", w.s.hookName(slot), r)
+	}
+	return &HookError{Hook: w.s.hookName(slot), Err: r}
+}
+
+// returnedError is what a packet hook returned in place of a byte count.
+type returnedError struct {
+	errno    unix.Errno
+	minusOne bool // a bare -1, without an errno
+}
+
+func (r *returnedError) Error() string {
+	if r.minusOne {
+		return "returned -1"
+	}
+	return fmt.Sprintf("returned %s (%s)", unix.ErrnoName(r.errno), r.errno.Error())
+}
+
+func (r *returnedError) Unwrap() error { return r.errno }
+
+// peerGone reports whether a socket error means that the peer went away
+// or cannot be reached: a server drops such a flow and goes on.
+func peerGone(e unix.Errno) bool {
+	switch e {
+	case unix.ECONNRESET, unix.EPIPE, unix.ENOTCONN, unix.ETIMEDOUT, unix.ECONNABORTED,
+		unix.ECONNREFUSED, unix.EHOSTUNREACH, unix.ENETUNREACH, unix.EHOSTDOWN, unix.ENETDOWN:
+		return true
+	}
+	return false
 }
 
 // drainErrors handles EPOLLERR: the recverr hook reads the error queue if
@@ -181,6 +244,9 @@ func (w *worker) drainErrors(fd int) error {
 			_, e, err = w.callPacketHook(w.hooks.RecvErr, "recverr", fd, unix.MSG_ERRQUEUE)
 			if err != nil {
 				return err
+			}
+			if e != 0 && !isAgain(e) && !peerGone(e) {
+				return w.ioFailure("recverr", "recvmsg MSG_ERRQUEUE", e)
 			}
 		} else {
 			w.msg = Msg{Buf: w.buf, Control: w.ctl}

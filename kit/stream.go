@@ -134,7 +134,7 @@ func (f *streamFlow) read(w *worker) error {
 			if isAgain(e) {
 				return nil
 			}
-			return f.broken(w, fmt.Errorf("read: %w", e))
+			return f.broken(w, w.ioFailure("recvmsg", "read", e))
 		}
 		if n == 0 {
 			return f.broken(w, fmt.Errorf("the peer closed the connection"))
@@ -158,7 +158,7 @@ func (f *streamFlow) write(w *worker) error {
 			if isAgain(e) {
 				return nil
 			}
-			return f.broken(w, fmt.Errorf("write: %w", e))
+			return f.broken(w, w.ioFailure("sendmsg", "write", e))
 		}
 		w.c.bytesWritten += uint64(n)
 		if w.delays != nil {
@@ -185,9 +185,10 @@ func (f *streamFlow) resume(w *worker) error {
 }
 
 // broken handles a connection that failed: a server forgets it (its
-// client decides whether the run goes on), a client fails the run.
+// client decides whether the run goes on), a client fails the run, and a
+// hook's failure stops it on either side.
 func (f *streamFlow) broken(w *worker, err error) error {
-	if f.server {
+	if f.server && !isHookError(err) {
 		f.running = false
 		w.dropServerFlow(f, f.fd)
 		return nil

@@ -42,6 +42,8 @@ type worker struct {
 	// the call, as rushit called its hooks once per event.
 	readBurst, writeBurst int
 	unyielded             int // datagrams sent since a udp_stream sender last yielded
+	// minusOne: the last packet hook returned a bare -1 (no errno).
+	minusOne bool
 	// resetLinger is SO_LINGER {on, 0s}: close(2) resets the connection.
 	resetLinger unix.Linger
 
