@@ -51,6 +51,9 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	}
 	welcome, err := expect(ctx, cc, events, msgWelcome, cfg.peerTimeout())
 	if err != nil {
+		if errors.As(err, new(*Interrupted)) {
+			cc.abort(err)
+		}
 		return res, err
 	}
 
@@ -72,11 +75,11 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 		s.stopWorkers()
 		return res, err
 	}
-	if err := s.startWorkers(); err != nil {
+	if err := s.startWorkers(ctx); err != nil {
 		return fail(err)
 	}
 	if err := s.waitConnected(ctx, cc, events); err != nil {
-		return fail(err)
+		return fail(s.peerCause(err, events))
 	}
 	if err := cc.send(&message{Type: msgStart}); err != nil {
 		return fail(err)
@@ -91,24 +94,33 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	prog := progressReporter{s: s}
 	tick := time.NewTicker(opts.Interval)
 	defer tick.Stop()
-	// Workers stop themselves at the deadline; one that has not soon after
-	// is stuck in a hook.
-	var stuck <-chan time.Time
+	// Workers stop themselves at the deadline (or when told to); one that
+	// has not soon after is stuck in a hook.
+	var stuck interrupter
+	defer stuck.stop()
 	if opts.TestLength > 0 && opts.Transactions == 0 {
-		t := time.NewTimer(opts.TestLength + stuckAfter)
-		defer t.Stop()
-		stuck = t.C
+		stuck.startAfter(opts.TestLength + StopGrace - interruptEvery)
 	}
+	var interrupted *Interrupted // this side's, or the server's (Peer)
+	done := ctx.Done()
 	for finished := 0; finished < s.workers; {
 		select {
-		case <-stuck:
+		case <-stuck.C():
 			s.interruptHooks()
+			stuck.next()
 		case <-tick.C:
 			prog.report()
 		case <-s.finished:
 			finished++
 		case ev := <-events:
-			if err := peerEvent(cc, ev); err != nil {
+			if ev.err == nil && ev.m.Type == msgAbort && ev.m.Interrupted != "" {
+				// The server was interrupted: end the test here too.
+				interrupted = &Interrupted{Reason: ev.m.Interrupted, Side: ServerSide, Peer: true}
+				s.setPhase(phaseStopping)
+				stuck.startAfter(StopGrace - interruptEvery)
+				continue
+			}
+			if err := peerEvent(cc, ev, ServerSide); err != nil {
 				return fail(err)
 			}
 		case <-beat.C:
@@ -116,9 +128,17 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 				return fail(err)
 			}
 		case <-s.failed:
-			return fail(s.failure())
-		case <-ctx.Done():
-			return fail(runEnded(ctx))
+			return fail(s.peerCause(s.failure(), events))
+		case <-done:
+			in := interruption(ctx)
+			if in == nil {
+				return fail(runEnded(ctx, ClientSide))
+			}
+			// Ctrl-C: the test ends now, and both sides report it.
+			interrupted = &Interrupted{Reason: in.Reason, Side: ClientSide}
+			done = nil
+			s.setPhase(phaseStopping)
+			stuck.startAfter(StopGrace - interruptEvery)
 		}
 	}
 	if err := s.failure(); err != nil {
@@ -128,7 +148,23 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	res.RusageEnd = getRusage(0)
 	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
 	s.collect(res)
-	if err := cc.send(&message{Type: msgStop, Figures: res.figures()}); err != nil {
+	if interrupted != nil && interrupted.Peer {
+		// The server sends its figures once it has read what the flows
+		// sent (they have half-closed).
+		if result, err := expect(context.WithoutCancel(ctx), cc, events, msgResult, peerCauseWait+drainFor); err == nil {
+			res.addRemote(result.Figures)
+		}
+		s.stopWorkers()
+		interrupted.After = res.TotalRunTime
+		return res, interrupted
+	}
+	stop := &message{Type: msgStop, Figures: res.figures()}
+	if interrupted != nil {
+		// The server ends its test as after a normal stop, and knows why.
+		stop.Interrupted = interrupted.Reason
+		ctx = context.WithoutCancel(ctx)
+	}
+	if err := cc.send(stop); err != nil {
 		return fail(err)
 	}
 	result, err := expect(ctx, cc, events, msgResult, cfg.peerTimeout())
@@ -137,7 +173,53 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	}
 	res.addRemote(result.Figures)
 	s.stopWorkers()
-	return res, s.failure()
+	if err := s.failure(); err != nil {
+		return res, err
+	}
+	if interrupted != nil {
+		interrupted.After = res.TotalRunTime
+		return res, interrupted
+	}
+	return res, nil
+}
+
+// peerClosed reports whether err is how a data connection shows that the
+// peer went away: the peer's own failure, which the control connection
+// explains.
+func peerClosed(err error) bool {
+	if errors.Is(err, errPeerClosed) {
+		return true
+	}
+	var e syscall.Errno
+	return errors.As(err, &e) && peerGone(e)
+}
+
+// peerCauseWait bounds how long a side whose data connections broke waits
+// for its peer's reason on the control connection.
+const peerCauseWait = time.Second
+
+// peerCause explains a failure that shows the peer went away (a reset, an
+// EOF) by the peer's own failure, when the peer reports one over the
+// control connection soon enough: the first cause is reported first.
+func (s *sideRun) peerCause(err error, events chan event) error {
+	if !peerClosed(err) {
+		return err
+	}
+	t := time.NewTimer(peerCauseWait)
+	defer t.Stop()
+	for {
+		select {
+		case ev := <-events:
+			if ev.err != nil {
+				return err
+			}
+			if ev.m.Type == msgAbort {
+				return &PeerError{Side: s.side.other(), Msg: ev.m.Error}
+			}
+		case <-t.C:
+			return err
+		}
+	}
 }
 
 // dialControl connects to the server's control port, retrying for a few
@@ -153,7 +235,7 @@ func dialControl(ctx context.Context, to netip.AddrPort) (net.Conn, error) {
 			return c, nil
 		}
 		if ctx.Err() != nil {
-			return nil, runEnded(ctx)
+			return nil, runEnded(ctx, ClientSide)
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
 			return nil, fmt.Errorf("control: cannot reach the server at %s: %w", to, err)
@@ -177,7 +259,10 @@ func expect(ctx context.Context, cc *conn, events chan event, want string, timeo
 			case want:
 				return ev.m, nil
 			case msgAbort:
-				return nil, fmt.Errorf("control: the server refused: %s", ev.m.Error)
+				if want == msgWelcome {
+					return nil, fmt.Errorf("control: the server refused: %s", ev.m.Error)
+				}
+				return nil, &PeerError{Side: ServerSide, Msg: ev.m.Error}
 			case msgHeartbeat:
 				continue
 			}
@@ -185,22 +270,32 @@ func expect(ctx context.Context, cc *conn, events chan event, want string, timeo
 		case <-t.C:
 			return nil, fmt.Errorf("control: no %s from the server within %v", want, timeout)
 		case <-ctx.Done():
-			return nil, runEnded(ctx)
+			return nil, runEnded(ctx, ClientSide)
 		}
 	}
 }
 
-// peerEvent handles a message that arrives while the test runs.
-func peerEvent(cc *conn, ev event) error {
+// peerEvent handles a message from the peer (on side) that arrives while
+// the test runs.
+func peerEvent(cc *conn, ev event, side Side) error {
 	if ev.err != nil {
-		return fmt.Errorf("control: the peer vanished: %w", ev.err)
+		return fmt.Errorf("control: the %s vanished: %w", side, ev.err)
 	}
 	cc.seen = time.Now()
 	if ev.m.Type == msgAbort {
-		return fmt.Errorf("control: the peer gave up: %s", ev.m.Error)
+		return &PeerError{Side: side, Msg: ev.m.Error}
 	}
 	return nil
 }
+
+// PeerError is the peer's failure, as the peer told it over the control
+// connection.
+type PeerError struct {
+	Side Side   // the side that failed
+	Msg  string // its error
+}
+
+func (e *PeerError) Error() string { return e.Side.String() + " failed: " + e.Msg }
 
 // checkPeer sends a heartbeat and fails if the peer has been silent too long.
 func checkPeer(cc *conn, cfg *SideConfig) error {
@@ -222,7 +317,7 @@ func (s *sideRun) waitConnected(ctx context.Context, cc *conn, events chan event
 		case <-s.connected:
 			n++
 		case ev := <-events:
-			if err := peerEvent(cc, ev); err != nil {
+			if err := peerEvent(cc, ev, ServerSide); err != nil {
 				return err
 			}
 		case <-beat.C:
@@ -234,7 +329,7 @@ func (s *sideRun) waitConnected(ctx context.Context, cc *conn, events chan event
 		case <-t.C:
 			return fmt.Errorf("connecting %d flows took longer than %v", s.opts.NumFlows, timeout)
 		case <-ctx.Done():
-			return runEnded(ctx)
+			return runEnded(ctx, ClientSide)
 		}
 	}
 	return nil

@@ -37,14 +37,17 @@ const (
 
 // message is one control message; which fields are set depends on Type.
 type message struct {
-	Type    string    `json:"type"`
-	Version int       `json:"version,omitempty"`
-	Magic   uint32    `json:"magic,omitempty"`
-	Hello   *hello    `json:"hello,omitempty"`
-	Ports   []uint16  `json:"ports,omitempty"` // welcome: the server workers' data ports
-	Figures *Figures  `json:"figures,omitempty"`
-	Error   string    `json:"error,omitempty"`
-	Sent    time.Time `json:"sent,omitzero"`
+	Type    string   `json:"type"`
+	Version int      `json:"version,omitempty"`
+	Magic   uint32   `json:"magic,omitempty"`
+	Hello   *hello   `json:"hello,omitempty"`
+	Ports   []uint16 `json:"ports,omitempty"` // welcome: the server workers' data ports
+	Figures *Figures `json:"figures,omitempty"`
+	Error   string   `json:"error,omitempty"`
+	// Interrupted, in stop or abort, names the interrupt (SIGINT) that
+	// ended the sender's test early; an abort then carries its figures.
+	Interrupted string    `json:"interrupted,omitempty"`
+	Sent        time.Time `json:"sent,omitzero"`
 }
 
 // hello carries the options the server takes from the client.

@@ -15,6 +15,9 @@ const (
 	ClientSide
 )
 
+// other is the peer's side.
+func (s Side) other() Side { return 1 - s }
+
 func (s Side) String() string {
 	if s == ClientSide {
 		return "client"

@@ -252,7 +252,8 @@ func TestStuckHookIsInterruptedAtTheEnd(t *testing.T) {
 	start := time.Now()
 	_, err := RunLocal(context.Background(), o, SideConfig{}, SideConfig{Hooks: stuck})
 	assert.ErrorContains(t, err, "client_sendmsg: interrupted")
-	assert.Assert(t, time.Since(start) < o.TestLength+stuckAfter+2*time.Second, "took %v", time.Since(start))
+	// Interrupted StopGrace after the end; the process would end within 2 s of it.
+	assert.Assert(t, time.Since(start) < o.TestLength+2*time.Second, "took %v", time.Since(start))
 }
 
 func TestUDPRRServerWithOnlyARecvHookAnswers(t *testing.T) {

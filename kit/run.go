@@ -115,35 +115,61 @@ func RunLocal(ctx context.Context, opts Options, server, client SideConfig) (*Lo
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// An interrupt reaches the server through its client, which ends the
+	// test for both and collects the server's figures.
+	sctx, cancelServer := IgnoreInterrupts(ctx)
+	defer cancelServer(nil)
 	var res LocalResult
 	var serr error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		res.Server, serr = srv.serve(ctx)
+		res.Server, serr = srv.serve(sctx)
 		if serr != nil {
 			cancel()
 		}
 	}()
 	var cerr error
 	res.Client, cerr = runClient(ctx, &copts, &client)
-	if cerr != nil {
+	if cerr != nil && !EndsServer(cerr) {
 		cancel()
+		cancelServer(context.Canceled)
 	}
 	wg.Wait()
+	return &res, LocalError(cerr, serr)
+}
+
+// LocalError is the error of a run of both sides in one process, from
+// the client's and the server's: the first cause first. A client
+// interrupted (Ctrl-C) ended the test for both; a client that saw its
+// server fail reports the server's own error.
+func LocalError(cerr, serr error) error {
+	var in *Interrupted
+	var peer *PeerError
+	switch {
+	case errors.As(cerr, &in) && !in.Peer:
+		return cerr
+	case cerr != nil && errors.Is(serr, ErrSuicide):
+		// -s ended both: the client's error says what was still going on.
+		return fmt.Errorf("client: %w", cerr)
+	case errors.As(cerr, &peer) && serr != nil:
+		return fmt.Errorf("server failed: %w", serr)
+	case cerr != nil && errors.As(serr, &peer):
+		return fmt.Errorf("client: %w", cerr)
+	}
 	switch {
 	case serr != nil && errors.Is(cerr, context.Canceled) && !errors.Is(serr, context.Canceled):
 		// The server failed and the client was cancelled for it.
-		return &res, fmt.Errorf("server: %w", serr)
+		return fmt.Errorf("server: %w", serr)
 	case cerr != nil && serr != nil && !errors.Is(serr, context.Canceled):
-		return &res, fmt.Errorf("client: %w; server: %w", cerr, serr)
+		return fmt.Errorf("client: %w; server: %w", cerr, serr)
 	case cerr != nil:
-		return &res, fmt.Errorf("client: %w", cerr)
+		return fmt.Errorf("client: %w", cerr)
 	case serr != nil:
-		return &res, fmt.Errorf("server: %w", serr)
+		return fmt.Errorf("server: %w", serr)
 	}
-	return &res, nil
+	return nil
 }
 
 // UsageError is a problem with the options, found before any traffic.

@@ -143,7 +143,7 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 		s.stopWorkers()
 		return res, err
 	}
-	if err := s.startWorkers(); err != nil {
+	if err := s.startWorkers(ctx); err != nil {
 		return fail(err)
 	}
 	ports := make([]uint16, len(s.dataAddrs))
@@ -158,6 +158,7 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 	// Wait for every client's start, then measure until every client stops.
 	started, stopped := 0, 0
 	remote := &Figures{}
+	var peerInterrupt string // a client's Ctrl-C that ended the test
 	beat := time.NewTicker(heartbeatEvery(srv.cfg))
 	defer beat.Stop()
 	for stopped < len(conns) {
@@ -177,8 +178,11 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 			case msgStop:
 				stopped++
 				remote.add(ev.m.Figures)
+				if ev.m.Interrupted != "" {
+					peerInterrupt = ev.m.Interrupted
+				}
 			case msgAbort:
-				return fail(fmt.Errorf("control: client gave up: %s", ev.m.Error))
+				return fail(&PeerError{Side: ClientSide, Msg: ev.m.Error})
 			}
 		case <-beat.C:
 			for _, c := range conns {
@@ -190,22 +194,52 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 		case <-s.failed:
 			return fail(s.failure())
 		case <-ctx.Done():
-			return fail(runEnded(ctx))
+			if in := interruption(ctx); in != nil && started == len(conns) {
+				return srv.interrupted(s, res, conns, in)
+			}
+			return fail(runEnded(ctx, ServerSide))
 		}
 	}
 	s.stopWorkers()
 	if err := s.failure(); err != nil {
 		return fail(err)
 	}
-	res.TimeEnd = time.Now()
-	res.RusageEnd = getRusage(0)
-	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
-	s.collect(res)
+	srv.finish(s, res)
 	res.addRemote(remote)
 	for _, c := range conns {
 		_ = c.send(&message{Type: msgResult, Figures: res.figures()})
 	}
+	if peerInterrupt != "" {
+		return res, &Interrupted{Reason: peerInterrupt, Side: ClientSide, Peer: true, After: res.TotalRunTime}
+	}
 	return res, nil
+}
+
+// finish takes the server's figures once its workers have ended.
+func (srv *server) finish(s *sideRun, res *Result) {
+	res.TimeEnd = time.Now()
+	res.RusageEnd = getRusage(0)
+	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
+	s.collect(res)
+}
+
+// interrupted ends a test the server was interrupted in (Ctrl-C): it
+// tells its clients, which stop and close their flows, takes its figures
+// once its workers have read what the clients sent, and sends them, so
+// that each side reports what it measured.
+func (srv *server) interrupted(s *sideRun, res *Result, conns []*conn, in *Interrupted) (*Result, error) {
+	for _, c := range conns {
+		_ = writeMessage(c.c, &message{Type: msgAbort, Error: (&Interrupted{Reason: in.Reason}).Error(), Interrupted: in.Reason}, time.Second)
+	}
+	s.stopWorkers()
+	srv.finish(s, res)
+	for _, c := range conns {
+		_ = writeMessage(c.c, &message{Type: msgResult, Figures: res.figures()}, time.Second)
+	}
+	if err := s.failure(); err != nil {
+		return res, err
+	}
+	return res, &Interrupted{Reason: in.Reason, Side: ServerSide, After: res.TotalRunTime}
 }
 
 // acceptClients accepts control connections until NumClients clients
@@ -219,7 +253,7 @@ func (srv *server) acceptClients(ctx context.Context, events chan event) ([]*con
 		c, err := srv.ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
-				return conns, runEnded(ctx)
+				return conns, runEnded(ctx, ServerSide)
 			}
 			return conns, fmt.Errorf("control: accept: %w", err)
 		}
@@ -287,10 +321,13 @@ func heartbeatEvery(cfg *SideConfig) time.Duration {
 	return max(cfg.peerTimeout()/5, 10*time.Millisecond)
 }
 
-// runEnded explains why a context ended a run.
-func runEnded(ctx context.Context) error {
+// runEnded explains why a context ended a run on side.
+func runEnded(ctx context.Context, side Side) error {
+	if in := interruption(ctx); in != nil {
+		return &Interrupted{Reason: in.Reason, Side: side}
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return errors.New("the run took longer than -s/--suicide-length allows")
+		return ErrSuicide
 	}
 	return ctx.Err()
 }

@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -249,15 +250,39 @@ func (w *worker) flowConnected() {
 
 // startWorkers starts the workers one after the other, each on its own
 // locked OS thread, and returns once all have opened their sockets (or the
-// first failed).
-func (s *sideRun) startWorkers() error {
+// first failed). When ctx ends first, a socket hook still running is
+// interrupted.
+func (s *sideRun) startWorkers(ctx context.Context) error {
 	for i := 0; i < s.workers; i++ {
 		w := &worker{s: s, id: i}
+		s.mu.Lock()
 		s.list = append(s.list, w)
+		s.mu.Unlock()
 		ready := make(chan error, 1)
 		s.wg.Add(1)
 		go s.runWorker(w, ready)
-		if err := <-ready; err != nil {
+		var err error
+		select {
+		case err = <-ready:
+		case <-ctx.Done():
+			// A socket hook is still running: it has StopGrace to end.
+			var it interrupter
+			it.startAfter(StopGrace - interruptEvery)
+			for waiting := true; waiting; {
+				select {
+				case err = <-ready:
+					waiting = false
+				case <-it.C():
+					s.interruptHooks()
+					it.next()
+				}
+			}
+			it.stop()
+			if err == nil {
+				err = runEnded(ctx, s.side)
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("%s worker %d: %w", s.side, i, err)
 		}
 	}
@@ -293,27 +318,82 @@ func (s *sideRun) runWorker(w *worker, ready chan<- error) {
 }
 
 // stopWorkers stops every worker, lets them close their sockets and
-// waits for them to end.
+// waits for them to end, interrupting the hook calls that outlive the
+// stop by kit.StopGrace.
 func (s *sideRun) stopWorkers() {
 	s.setPhase(phaseStopping)
 	s.releaseOnce.Do(func() { close(s.release) })
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(stuckAfter):
-		// A worker is stuck in a hook: interrupt it, and wait for the rest.
-		s.interruptHooks()
-		<-done
+	s.interruptUntil(done, StopGrace-interruptEvery)
+}
+
+// interruptEvery is how often a side interrupts the hooks of workers that
+// should have ended: a hook call found running at two interrupts in a
+// row is stopped.
+const interruptEvery = 250 * time.Millisecond
+
+// interruptUntil waits for done; from after on, it interrupts the hooks
+// every interruptEvery.
+func (s *sideRun) interruptUntil(done <-chan struct{}, after time.Duration) {
+	var it interrupter
+	defer it.stop()
+	it.startAfter(after)
+	for {
+		select {
+		case <-done:
+			return
+		case <-it.C():
+			s.interruptHooks()
+			it.next()
+		}
 	}
 }
 
-// stuckAfter is how long a side waits for a worker to stop before it
-// interrupts the worker's hooks: longer than a server's drain.
-const stuckAfter = drainFor + 2*time.Second
+// interrupter says when to interrupt hooks: once started, after its delay
+// and then every interruptEvery. The zero value never fires.
+type interrupter struct {
+	t  *time.Timer
+	at time.Time // when it fires next
+}
 
-// interruptHooks asks every worker's hook set to make a running hook
-// return (a script stuck in a loop).
+// startAfter makes it fire d from now, unless it fires sooner already.
+func (it *interrupter) startAfter(d time.Duration) {
+	at := time.Now().Add(d)
+	if it.t != nil && !at.Before(it.at) {
+		return
+	}
+	it.at = at
+	if it.t == nil {
+		it.t = time.NewTimer(max(d, 0))
+		return
+	}
+	it.t.Reset(max(d, 0))
+}
+
+// C is the channel it fires on (nil, never ready, until started).
+func (it *interrupter) C() <-chan time.Time {
+	if it.t == nil {
+		return nil
+	}
+	return it.t.C
+}
+
+// next is called each time it fired: it fires again interruptEvery later.
+func (it *interrupter) next() {
+	it.at = time.Now().Add(interruptEvery)
+	it.t.Reset(interruptEvery)
+}
+
+func (it *interrupter) stop() {
+	if it.t != nil {
+		it.t.Stop()
+	}
+}
+
+// interruptHooks asks every worker's hook set to stop a hook call that
+// was running at the previous interrupt too (a script stuck in a loop or
+// a blocking call).
 func (s *sideRun) interruptHooks() {
 	s.mu.Lock()
 	hooks := make([]*Hooks, 0, len(s.list))

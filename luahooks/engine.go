@@ -45,6 +45,10 @@ type engine struct {
 	runner func(kit.HookProvider) (*kit.Result, error)
 	result *kit.Result
 	runErr error
+	// returned is set once run() has returned without an error: the
+	// script's code after run() is running.
+	returned bool
+	stop     *mainStop // the main state's context
 
 	mu      sync.Mutex
 	workers []*workerState // by worker index
@@ -181,6 +185,8 @@ func (e *engine) run(L *lua.LState) int {
 		// The run failed: the script's code after run() does not run.
 		L.Error(runFailed(e.runErr), 0)
 	}
+	e.returned = true
+	e.stop.afterRun()
 	return 0
 }
 

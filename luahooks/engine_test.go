@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 
 	"github.com/hookperf/hookperf/kit"
@@ -113,14 +114,25 @@ func TestHookErrors(t *testing.T) {
 		{"nothing", "client_sendmsg: returned nothing", 0},
 		{"string", "client_sendmsg: returned a string (lots)", 0},
 		{"exit", "the script called os.exit(3)", 3},
-		{"loop", "stopped: the hook was still running when the run's time was up", 0},
+		{"loop", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:16", 0},
+		{"sleep", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:18", 0},
+		{"blocking-read", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:21", 0},
+		{"pcall-loop", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:24", 0},
+		{"errno", "client worker 0: flow 0: client_sendmsg returned EBADF (bad file descriptor)", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.mode, func(t *testing.T) {
 			o := rrOpts(0, 1, 1)
 			o.TestLength = 300 * time.Millisecond
+			args := map[string]string{"mode": tc.mode}
+			if tc.mode == "blocking-read" {
+				fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+				assert.NilError(t, err)
+				t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
+				args["fd"] = strconv.Itoa(fds[0])
+			}
 			start := time.Now()
-			_, _, _, err := runLocal(t, loadScript(t, "errors.lua"), o, map[string]string{"mode": tc.mode})
+			_, _, _, err := runLocal(t, loadScript(t, "errors.lua"), o, args)
 			assert.ErrorContains(t, err, tc.want)
 			var exit *ExitError
 			if tc.exit != 0 {
@@ -129,7 +141,8 @@ func TestHookErrors(t *testing.T) {
 			} else {
 				assert.Assert(t, !errors.As(err, &exit))
 			}
-			assert.Assert(t, time.Since(start) < 6*time.Second, "took %v", time.Since(start))
+			// A stuck hook is stopped kit.StopGrace after the end.
+			assert.Assert(t, time.Since(start) < o.TestLength+kit.StopGrace+2*time.Second, "took %v", time.Since(start))
 		})
 	}
 }

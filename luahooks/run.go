@@ -37,6 +37,12 @@ type Result struct {
 // *ScriptError for a script that fails before any traffic, an *ExitError
 // for os.exit(n), a *kit.HookError for a failing hook, or the kit's error.
 func RunSide(ctx context.Context, s *Script, opts kit.Options, cfg kit.SideConfig, env Env) (*Result, error) {
+	return runSide(ctx, ctx, s, opts, cfg, env)
+}
+
+// runSide is RunSide with the script's own context apart from the kit's:
+// the script stops when scriptCtx ends, the run when kitCtx does.
+func runSide(scriptCtx, kitCtx context.Context, s *Script, opts kit.Options, cfg kit.SideConfig, env Env) (*Result, error) {
 	side := kit.ServerSide
 	if opts.Client {
 		side = kit.ClientSide
@@ -46,17 +52,27 @@ func RunSide(ctx context.Context, s *Script, opts kit.Options, cfg kit.SideConfi
 	e.runner = func(hp kit.HookProvider) (*kit.Result, error) {
 		c := cfg
 		c.Hooks = hp
-		return kit.Run(ctx, opts, c)
+		return kit.Run(kitCtx, opts, c)
 	}
-	return e.execute()
+	return e.execute(scriptCtx)
 }
 
 // execute runs the script's main chunk, and the workload if the script
-// never called run().
-func (e *engine) execute() (*Result, error) {
+// never called run(). The script is stopped when ctx ends, and its code
+// after run() kit.StopGrace after the run.
+func (e *engine) execute(ctx context.Context) (*Result, error) {
 	L := e.L
+	e.stop = newMainStop(ctx)
+	defer e.stop.close()
+	L.SetContext(e.stop)
 	L.Push(L.NewFunctionFromProto(e.script.proto))
 	err := L.PCall(0, 0, nil)
+	switch {
+	case !e.ran:
+		err = e.stop.stopped(err, "the script's top level")
+	case e.returned:
+		err = e.stop.stopped(err, "the script's code after run()")
+	}
 	if err == nil && !e.ran {
 		// No run() in the script: the workload runs after its top level.
 		e.ran = true
@@ -74,8 +90,9 @@ func (e *engine) execute() (*Result, error) {
 	}
 	err = scriptErr(err)
 	var exit *ExitError
+	var stopped *StoppedError
 	switch {
-	case errors.As(err, &exit):
+	case errors.As(err, &exit), errors.As(err, &stopped):
 	case !e.ran:
 		// Failed before any traffic: the script is at fault.
 		err = &ScriptError{Msg: err.Error()}
@@ -107,8 +124,18 @@ func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client k
 	if opts.DataPort == kit.DefaultDataPort {
 		sopts.DataPort = 0
 	}
+	if opts.SuicideLength > 0 {
+		// -s bounds the whole run, the scripts included.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.SuicideLength)
+		defer cancel()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// An interrupt reaches the server through its client, which ends the
+	// test for both and collects the server's figures.
+	serverCtx, cancelServer := kit.IgnoreInterrupts(ctx)
+	defer cancelServer(nil)
 	listening := make(chan netip.AddrPort, 1)
 	sc := server
 	prev := sc.Listening
@@ -126,7 +153,7 @@ func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client k
 	go func() {
 		defer wg.Done()
 		defer close(serverDone)
-		res.Server, serr = RunSide(ctx, s, sopts, sc, senv)
+		res.Server, serr = runSide(ctx, serverCtx, s, sopts, sc, senv)
 		if serr != nil {
 			cancel()
 		}
@@ -149,19 +176,12 @@ func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client k
 		return kit.Run(ctx, copts, c)
 	}
 	var cerr error
-	res.Client, cerr = e.execute()
+	res.Client, cerr = e.execute(ctx)
 	e.L.Close()
-	if cerr != nil {
+	if cerr != nil && !kit.EndsServer(cerr) {
 		cancel()
+		cancelServer(context.Canceled)
 	}
 	wg.Wait()
-	switch {
-	case serr != nil && errors.Is(cerr, context.Canceled) || serr != nil && cerr == nil:
-		return &res, fmt.Errorf("server: %w", serr)
-	case cerr != nil && serr != nil && !errors.Is(serr, context.Canceled):
-		return &res, fmt.Errorf("client: %w; server: %w", cerr, serr)
-	case cerr != nil:
-		return &res, fmt.Errorf("client: %w", cerr)
-	}
-	return &res, nil
+	return &res, kit.LocalError(cerr, serr)
 }

@@ -1,11 +1,8 @@
 package luahooks
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -35,7 +32,7 @@ type workerState struct {
 	fns   [numHooks]*lua.LFunction
 	names [numHooks]string
 	slots []luacopy.Slot
-	stop  *stopContext
+	stop  *hookStop
 
 	msg    *lua.LUserData // the msghdr object, made once and re-pointed by the kit
 	msgFor *kit.Msg
@@ -56,7 +53,7 @@ func (e *engine) NewHooks(info kit.WorkerInfo) (*kit.Hooks, error) {
 		e.workers = append(e.workers, nil)
 	}
 	e.workers[info.Index] = ws
-	h := &kit.Hooks{Close: func() {}, Interrupt: ws.stop.cancel}
+	h := &kit.Hooks{Close: func() {}, Interrupt: ws.stop.interrupt}
 	if ws.fns[hookSocket] != nil {
 		h.SocketOpened = ws.socketHook(hookSocket)
 	}
@@ -80,7 +77,7 @@ func (e *engine) NewHooks(info kit.WorkerInfo) (*kit.Hooks, error) {
 // shared by several hooks stay shared within the worker.
 func (e *engine) newWorkerState(info kit.WorkerInfo) (*workerState, error) {
 	L := e.newState(false)
-	ws := &workerState{info: info, L: L, stop: newStopContext(), ai: map[*kit.AddrInfo]lua.LValue{}}
+	ws := &workerState{info: info, L: L, stop: &hookStop{}, ai: map[*kit.AddrInfo]lua.LValue{}}
 	c := newCopier(e.L, L)
 	c.IsWrapper = e.isWrapper
 	var err error
@@ -146,12 +143,14 @@ func (ws *workerState) socketHook(i int) kit.SocketHook {
 		L.Push(fn)
 		L.Push(lsys.Int(fd))
 		L.Push(lai)
+		ws.stop.enter()
 		err := L.PCall(2, 0, nil)
 		L.SetTop(base)
 		if err != nil {
-			return scriptErr(err)
+			err = ws.callFailed(err)
 		}
-		return nil
+		ws.stop.leave()
+		return err
 	}
 }
 
@@ -168,14 +167,27 @@ func (ws *workerState) packetHook(i int) kit.PacketHook {
 		L.Push(lsys.Int(fd))
 		L.Push(ws.msg)
 		L.Push(lsys.Int(flags))
+		ws.stop.enter()
 		if err := L.PCall(3, lua.MultRet, nil); err != nil {
 			L.SetTop(base)
-			return -1, scriptErr(err)
+			err = ws.callFailed(err)
+			ws.stop.leave()
+			return -1, err
 		}
+		ws.stop.leave()
 		n, err := packetResult(L, base)
 		L.SetTop(base)
 		return n, err
 	}
+}
+
+// callFailed is the error of a hook call that raised err: stopped, if the
+// kit interrupted it.
+func (ws *workerState) callFailed(err error) error {
+	if ws.stop.isStopped() {
+		return stoppedHook(err)
+	}
+	return scriptErr(err)
 }
 
 // packetResult reads what a packet hook returned.
@@ -209,35 +221,3 @@ func describe(v lua.LValue) string {
 	}
 	return s
 }
-
-// stopContext is the cheapest context gopher-lua can check between
-// instructions: Done is a nil channel (a select on it falls through at
-// once) until the worker must stop, then a closed one, so a hook stuck in
-// a loop raises an error at its next instruction.
-type stopContext struct {
-	done atomic.Pointer[chan struct{}]
-}
-
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
-func newStopContext() *stopContext { return &stopContext{} }
-
-func (c *stopContext) cancel()                                 { ch := closedChan; c.done.Store(&ch) }
-func (c *stopContext) Deadline() (deadline time.Time, ok bool) { return }
-func (c *stopContext) Value(key any) any                       { return nil }
-func (c *stopContext) Done() <-chan struct{} {
-	if p := c.done.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-func (c *stopContext) Err() error {
-	if c.done.Load() != nil {
-		return errStuck
-	}
-	return nil
-}
-
-var errStuck = errors.New("stopped: the hook was still running when the run's time was up")
-
-var _ context.Context = (*stopContext)(nil)

@@ -30,6 +30,10 @@ const (
 	exitOK    = 0
 	exitRun   = 1 // the run failed: peer lost, hook error, socket error
 	exitUsage = 2 // bad options, unreadable or broken script
+	// An interrupted run (SIGINT, SIGTERM) reports what it measured and
+	// exits as a shell reports a process the signal ended.
+	exitSIGINT  = 130
+	exitSIGTERM = 143
 )
 
 func main() {
@@ -89,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	side := kit.SideConfig{Listening: announcer()}
 	if o.LogToStderr {
@@ -118,6 +122,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		res, err = kit.Run(ctx, o, side)
 	}
+	var in *kit.Interrupted
+	if errors.As(err, &in) && in.After > 0 && res != nil && !splitServer() {
+		// What was measured before the interrupt is reported all the same.
+		if rerr := report(stdout, res); rerr != nil {
+			printError(stderr, rerr)
+		}
+	}
 	if err != nil {
 		printError(stderr, err)
 		return exitStatus(err)
@@ -132,6 +143,49 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// interruptible returns the run's context: SIGINT or SIGTERM ends it
+// with a *kit.Interrupted cause, so that the run stops and reports what it
+// measured; a second signal ends the process at once. The server of a
+// split --local run leaves SIGINT (sent to the whole process group by a
+// terminal's Ctrl-C) to its client.
+func interruptible() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	if splitServer() {
+		signal.Ignore(os.Interrupt)
+		signal.Notify(sigs, syscall.SIGTERM)
+	} else {
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(&kit.Interrupted{Reason: signalName(sig)})
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			os.Exit(128 + int(sig.(syscall.Signal)))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(context.Canceled)
+	}
+}
+
+// signalName is SIGINT or SIGTERM.
+func signalName(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
 // exitStatus maps a run's error to the exit status of SPEC.md, in one
 // place: os.exit(n) in the script is n, a usage or script error 2, any
 // other failure 1.
@@ -139,9 +193,16 @@ func exitStatus(err error) int {
 	var exit *luahooks.ExitError
 	var usage *kit.UsageError
 	var script *luahooks.ScriptError
+	var in *kit.Interrupted
 	switch {
 	case errors.As(err, &exit):
 		return exit.Code
+	case errors.As(err, &in) && !in.Peer:
+		// As a shell reports a process a signal ended: 130, 143.
+		if in.Reason == "SIGTERM" {
+			return exitSIGTERM
+		}
+		return exitSIGINT
 	case errors.As(err, &usage), errors.As(err, &script):
 		return exitUsage
 	}

@@ -14,6 +14,17 @@ client_sendmsg(function(fd, msg, flags)
     os.exit(3)
   elseif mode == "loop" then
     while true do end
+  elseif mode == "sleep" then
+    nanosleep(3600)
+  elseif mode == "blocking-read" then
+    -- A blocking socket with nothing to read (the test's): recv waits for ever.
+    recv(tonumber(args.fd), buffer(16), 16)
+  elseif mode == "pcall-loop" then
+    -- A loop that catches the stop raised in it.
+    while true do pcall(nanosleep, 3600) end
+  elseif mode == "errno" then
+    local _, err = sendmsg(-1, msg, flags)
+    return nil, err
   end
   return sendmsg(fd, msg, flags)
 end)

@@ -2,7 +2,9 @@ package lsys
 
 import (
 	"encoding/binary"
+	"math"
 	"net"
+	"time"
 	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
@@ -130,7 +132,10 @@ func wBind(st *state, L *lua.LState) int {
 func wConnect(st *state, L *lua.LState) int {
 	fd := fdArg(L, 1)
 	_, b := saLenArg(L, 2)
-	_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+	e := connectStoppable(L, fd, func() unix.Errno {
+		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+		return e
+	})
 	return st.retBool(L, errnoOf(e))
 }
 
@@ -151,6 +156,9 @@ func accept(st *state, L *lua.LState, flags int) int {
 	if sa != nil {
 		sa.n = sockaddrSize
 		p, lp = uintptr(unsafe.Pointer(&sa.raw[0])), uintptr(unsafe.Pointer(&sa.n))
+	}
+	if e := waitReady(L, fd, unix.POLLIN); e != 0 {
+		return st.pushErr(L, e)
 	}
 	nfd, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), p, lp, uintptr(flags), 0, 0)
 	return st.retInt(L, int(nfd), errnoOf(e))
@@ -197,6 +205,9 @@ func wRead(st *state, L *lua.LState) int {
 			L.ArgError(3, "count out of range")
 		}
 		b := make([]byte, n)
+		if e := waitReady(L, fd, unix.POLLIN); e != 0 {
+			return st.pushErr(L, e)
+		}
 		n, err := unix.Read(fd, b)
 		if err != nil {
 			return st.pushErr(L, err)
@@ -205,6 +216,9 @@ func wRead(st *state, L *lua.LState) int {
 		return 1
 	}
 	b := lenArg(L, 3, bufArg(L, 2))
+	if e := waitReady(L, fd, unix.POLLIN); e != 0 {
+		return st.pushErr(L, e)
+	}
 	n, _, e := unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 	return st.retInt(L, int(n), errnoOf(e))
 }
@@ -213,6 +227,9 @@ func wRead(st *state, L *lua.LState) int {
 func wWrite(st *state, L *lua.LState) int {
 	fd := fdArg(L, 1)
 	b := lenArg(L, 3, dataArg(L, 2))
+	if e := waitReady(L, fd, unix.POLLOUT); e != 0 {
+		return st.pushErr(L, e)
+	}
 	n, _, e := unix.Syscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 	return st.retInt(L, int(n), errnoOf(e))
 }
@@ -221,8 +238,10 @@ func wWrite(st *state, L *lua.LState) int {
 func wRecv(st *state, L *lua.LState) int {
 	fd := fdArg(L, 1)
 	b := lenArg(L, 3, bufArg(L, 2))
-	flags := flagArg(L, 4, grpMSG)
-	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), 0, 0)
+	n, e := blockingCall(L, fd, flagArg(L, 4, grpMSG), unix.POLLIN, func(flags int) (uintptr, unix.Errno) {
+		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), 0, 0)
+		return n, e
+	})
 	return st.retInt(L, int(n), errnoOf(e))
 }
 
@@ -246,7 +265,13 @@ func wRecvfrom(st *state, L *lua.LState) int {
 		sa.n = sockaddrSize
 		p, lp = uintptr(unsafe.Pointer(&sa.raw[0])), uintptr(unsafe.Pointer(&sa.n))
 	}
-	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), p, lp)
+	n, e := blockingCall(L, fd, flags, unix.POLLIN, func(flags int) (uintptr, unix.Errno) {
+		if sa != nil {
+			sa.n = sockaddrSize
+		}
+		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), p, lp)
+		return n, e
+	})
 	if e != 0 {
 		return st.pushErr(L, e)
 	}
@@ -263,8 +288,10 @@ func wRecvfrom(st *state, L *lua.LState) int {
 func wSend(st *state, L *lua.LState) int {
 	fd := fdArg(L, 1)
 	b := lenArg(L, 3, dataArg(L, 2))
-	flags := flagArg(L, 4, grpMSG)
-	n, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), 0, 0)
+	n, e := blockingCall(L, fd, flagArg(L, 4, grpMSG), unix.POLLOUT, func(flags int) (uintptr, unix.Errno) {
+		n, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), 0, 0)
+		return n, e
+	})
 	return st.retInt(L, int(n), errnoOf(e))
 }
 
@@ -278,7 +305,10 @@ func wSendto(st *state, L *lua.LState) int {
 		a := sa.bytes()
 		p, n = uintptr(unsafe.Pointer(&a[0])), uintptr(len(a))
 	}
-	r, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), p, n)
+	r, e := blockingCall(L, fd, flags, unix.POLLOUT, func(flags int) (uintptr, unix.Errno) {
+		r, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), p, n)
+		return r, e
+	})
 	return st.retInt(L, int(r), errnoOf(e))
 }
 
@@ -287,16 +317,22 @@ func wSendto(st *state, L *lua.LState) int {
 func wRecvmsg(st *state, L *lua.LState) int {
 	fd := fdArg(L, 1)
 	mo := checkMsg(L, 2)
-	n, err := kit.RecvMsg(fd, mo.m, flagArg(L, 3, grpMSG))
-	return st.retInt(L, n, err)
+	n, e := blockingCall(L, fd, flagArg(L, 3, grpMSG), unix.POLLIN, func(flags int) (uintptr, unix.Errno) {
+		n, err := kit.RecvMsg(fd, mo.m, flags)
+		return uintptr(n), toErrnoOrZero(err)
+	})
+	return st.retInt(L, int(n), errnoOf(e))
 }
 
 // sendmsg(fd, msg[, flags]) → bytes sent.
 func wSendmsg(st *state, L *lua.LState) int {
 	fd := fdArg(L, 1)
 	mo := checkMsg(L, 2)
-	n, err := kit.SendMsg(fd, mo.m, flagArg(L, 3, grpMSG))
-	return st.retInt(L, n, err)
+	n, e := blockingCall(L, fd, flagArg(L, 3, grpMSG), unix.POLLOUT, func(flags int) (uintptr, unix.Errno) {
+		n, err := kit.SendMsg(fd, mo.m, flags)
+		return uintptr(n), toErrnoOrZero(err)
+	})
+	return st.retInt(L, int(n), errnoOf(e))
 }
 
 // --- descriptors ---
@@ -405,11 +441,25 @@ func wTime(st *state, L *lua.LState) int {
 }
 
 // nanosleep(t) → true; t is seconds, a timespec or {sec, nsec}. It blocks
-// the worker.
+// the worker, until the time has passed or the script is stopped.
 func wNanosleep(st *state, L *lua.LState) int {
 	s, ns := timeArg(L, 1)
-	ts := unix.Timespec{Sec: s, Nsec: ns}
-	return st.retBool(L, unix.Nanosleep(&ts, nil))
+	if s < 0 || ns < 0 || ns >= 1e9 {
+		return st.pushErr(L, unix.EINVAL)
+	}
+	d := time.Duration(s)*time.Second + time.Duration(ns)
+	if s > math.MaxInt64/int64(time.Second)-1 {
+		d = math.MaxInt64
+	}
+	return st.retBool(L, sleep(L, d))
+}
+
+// toErrnoOrZero is the errno of err, 0 for nil.
+func toErrnoOrZero(err error) unix.Errno {
+	if err == nil {
+		return 0
+	}
+	return toErrno(err)
 }
 
 func wIfNametoindex(st *state, L *lua.LState) int {
