@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 )
 
@@ -93,9 +94,36 @@ func TestWorkloadsCountAgree(t *testing.T) {
 			o := tc.opts()
 			r := runLocal(t, o)
 			tc.check(t, o, r.Client, r.Server)
+			checkWorkerTotals(t, o, r.Client)
+			checkWorkerTotals(t, o, r.Server)
 			assert.Equal(t, r.Client.RemoteThroughput, r.Server.LocalThroughput)
 			assert.Equal(t, r.Server.RemoteThroughput, r.Client.LocalThroughput)
 		})
+	}
+}
+
+// checkWorkerTotals: one WorkerFigures per worker, in worker order, that
+// add up to the side's totals; no hook, no hook call.
+func checkWorkerTotals(t *testing.T, o Options, r *Result) {
+	t.Helper()
+	assert.Equal(t, len(r.Workers), o.NumThreads, "%s: per-worker figures", r.Side)
+	var sum WorkerFigures
+	for i, w := range r.Workers {
+		assert.Equal(t, w.Worker, i, "%s: Workers[%d]", r.Side, i)
+		sum.Transactions += w.Transactions
+		sum.BytesRead += w.BytesRead
+		sum.BytesWritten += w.BytesWritten
+		sum.PacketsRead += w.PacketsRead
+		sum.PacketsWritten += w.PacketsWritten
+		sum.Connections += w.Connections
+		sum.PacketHookCalls += w.PacketHookCalls
+	}
+	want := WorkerFigures{
+		Transactions: r.Transactions, BytesRead: r.BytesRead, BytesWritten: r.BytesWritten,
+		PacketsRead: r.PacketsRead, PacketsWritten: r.PacketsWritten, Connections: r.Connections,
+	}
+	if diff := cmp.Diff(want, sum); diff != "" {
+		t.Errorf("%s: per-worker figures summed against the totals (-want +got):\n%s", r.Side, diff)
 	}
 }
 
