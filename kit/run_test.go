@@ -2,6 +2,7 @@ package kit
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -258,6 +259,16 @@ func TestWarmupLeavesFirstIntervalsOut(t *testing.T) {
 	assert.Equal(t, c.StartIndex, 2)
 	assert.Assert(t, c.Samples[1].Warmup && c.Samples[2].Warmup && !c.Samples[3].Warmup)
 	assert.Assert(t, c.Latency.Count < c.Transactions, "warm-up transactions are left out of the histogram")
+	// The totals cover the whole run, warm-up included; the rate only
+	// the window.
+	assert.Assert(t, c.Samples[c.StartIndex].Transactions > 0, "no transaction in the warm-up")
+	assert.Equal(t, c.Transactions, c.Samples[c.EndIndex].Transactions)
+	inWindow := c.Samples[c.EndIndex].Transactions - c.Samples[c.StartIndex].Transactions
+	assert.Assert(t, math.Abs(c.Throughput*c.Seconds-float64(inWindow)) < 1e-6*float64(inWindow),
+		"throughput %v over %vs, want the window's %d transactions", c.Throughput, c.Seconds, inWindow)
+	// A server's drain is in its totals, not in its samples.
+	s := r.Server
+	assert.Assert(t, s.Transactions >= s.Samples[s.EndIndex].Transactions)
 }
 
 func TestDelaySlowsFlows(t *testing.T) {
