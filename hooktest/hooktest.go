@@ -44,6 +44,11 @@ type Config struct {
 	Args map[string]string
 	// IPv6 makes the client reach the server over IPv6.
 	IPv6 bool
+	// ServerThreads, if set, is the server's worker threads (-T) where
+	// they differ from the client's (a server takes them from its own
+	// command line, never from its client): 2 for a client's 1 flow
+	// leaves one server worker with nothing to serve.
+	ServerThreads int
 	// Timeout bounds the whole run (default: the test length plus 30s).
 	Timeout time.Duration
 }
@@ -94,10 +99,16 @@ func Try(t testing.TB, topo *nstest.Topology, cfg Config) (*Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var sout, cout syncBuffer
-	lr, err := luahooks.RunLocal(ctx, s, o,
-		kit.SideConfig{ThreadInit: topo.Server.Enter},
-		kit.SideConfig{ThreadInit: topo.Client.Enter},
-		luahooks.Env{Args: cfg.Args, Out: &sout, Err: &sout}, luahooks.Env{Args: cfg.Args, Out: &cout, Err: &cout})
+	scfg, ccfg := kit.SideConfig{ThreadInit: topo.Server.Enter}, kit.SideConfig{ThreadInit: topo.Client.Enter}
+	senv, cenv := luahooks.Env{Args: cfg.Args, Out: &sout, Err: &sout}, luahooks.Env{Args: cfg.Args, Out: &cout, Err: &cout}
+	var lr *luahooks.LocalResult
+	if cfg.ServerThreads == 0 {
+		lr, err = luahooks.RunLocal(ctx, s, o, scfg, ccfg, senv, cenv)
+	} else {
+		sopts := o
+		sopts.NumThreads = cfg.ServerThreads
+		lr, err = sides{script: s, sopts: sopts, copts: o, server: scfg, client: ccfg, senv: senv, cenv: cenv}.run(ctx)
+	}
 	res.ServerOut, res.ClientOut = sout.String(), cout.String()
 	if lr != nil {
 		res.Server, res.Client = lr.Server, lr.Client
@@ -123,12 +134,21 @@ func Options(w kit.Workload, adjust func(*kit.Options)) kit.Options {
 	return o
 }
 
-// Sum adds up field of every worker's collected table (one entry per
-// worker, as collect() gives them), or the entries themselves when field
-// is "". A worker's table may lack the field (say, a count per peer for a
-// peer that worker never heard from), but the test fails when no table
-// has it, when nothing was collected, when an entry is not a table, or
-// when a value is not a number: a renamed field must not read as 0.
+// Sum adds up one collect() variable over the workers: perWorker is its
+// entry in Collected, one value per worker. With field "" each value is a
+// plain number (local n = collect(0)) and Sum adds the values; otherwise
+// each is a table (local stats = collect({drops = 0})) and Sum adds its
+// field:
+//
+//	hooktest.Sum(t, res.Server.Collected["n"], "")         // n = collect(0)
+//	hooktest.Sum(t, res.Server.Collected["stats"], "drops") // stats = collect({drops = 0})
+//
+// A worker whose hooks never ran adds its starting value (Workers[i] tells
+// such a worker from one that served). A worker's table may lack the
+// field (say, a count per peer for a peer that worker never heard from),
+// but the test fails (Errorf; Sum goes on) when no table has it, when
+// nothing was collected, when an entry is not a table, or when a value is
+// not a number: a renamed field must not read as 0.
 func Sum(t testing.TB, perWorker []any, field string) float64 {
 	t.Helper()
 	if len(perWorker) == 0 {

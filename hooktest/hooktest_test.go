@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 
 	"github.com/hookperf/hookperf/hooktest"
@@ -30,6 +31,63 @@ func TestRunBetweenNamespaces(t *testing.T) {
 		assert.Equal(t, hooktest.Sum(t, res.Client.Collected["calls"], ""), 200.0)
 		// The server reads each request, and the client's EOF at the end.
 		assert.Equal(t, hooktest.Sum(t, res.Server.Collected["calls"], ""), 201.0)
+	}
+}
+
+// TestWorkersTellIdleFromServing runs one flow against two server
+// workers: one has no flow, and its collected count is its starting
+// value, 0. Workers[i] tells it from the worker that served.
+func TestWorkersTellIdleFromServing(t *testing.T) {
+	topo := nstest.Pair(t, nstest.PairConfig{})
+	const n, req, resp = 200, 10, 20
+	tests := []struct {
+		name string
+		ipv6 bool
+	}{
+		{"ipv4", false},
+		{"ipv6", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := hooktest.Run(t, topo, hooktest.Config{
+				Script:        "testdata/count.lua",
+				IPv6:          tc.ipv6,
+				ServerThreads: 2,
+				Options: func(o *kit.Options) {
+					o.TestLength, o.Transactions = 0, n
+					o.RequestSize, o.ResponseSize = req, resp
+				},
+			})
+			// One client worker, one flow; count.lua hooks recvmsg, one call
+			// per response.
+			wantClient := []kit.WorkerFigures{
+				{Worker: 0, Transactions: n, BytesRead: n * resp, BytesWritten: n * req, PacketHookCalls: n},
+			}
+			if diff := cmp.Diff(wantClient, res.Client.Workers); diff != "" {
+				t.Errorf("client workers (-want +got):\n%s", diff)
+			}
+			assert.DeepEqual(t, res.Client.Collected["calls"], []any{float64(n)})
+
+			// The kernel picks the server worker (SO_REUSEPORT): the one that
+			// accepted the connection read each request and the EOF.
+			served := 0
+			if res.Server.Workers[1].Connections > 0 {
+				served = 1
+			}
+			idle := 1 - served
+			wantServer := make([]kit.WorkerFigures, 2)
+			wantServer[served] = kit.WorkerFigures{Worker: served, Transactions: n, BytesRead: n * req, BytesWritten: n * resp, Connections: 1, PacketHookCalls: n + 1}
+			wantServer[idle] = kit.WorkerFigures{Worker: idle}
+			if diff := cmp.Diff(wantServer, res.Server.Workers); diff != "" {
+				t.Errorf("server workers (-want +got):\n%s", diff)
+			}
+			calls := res.Server.Collected["calls"]
+			assert.Equal(t, calls[served], float64(n+1))
+			// 0 here is the starting value of a worker whose hook never ran,
+			// which only Workers[idle] says.
+			assert.Equal(t, calls[idle], 0.0)
+			assert.Equal(t, hooktest.Sum(t, calls, ""), float64(n+1))
+		})
 	}
 }
 

@@ -108,13 +108,17 @@ func TestHookPointsTCPRR(t *testing.T) {
 	o.TestLength, o.Transactions = 0, 50
 	o.RequestSize, o.ResponseSize = 10, 20
 	cli, srv := newRecorder(), newRecorder()
-	_, err := RunLocal(context.Background(), o, SideConfig{Hooks: srv}, SideConfig{Hooks: cli})
+	res, err := RunLocal(context.Background(), o, SideConfig{Hooks: srv}, SideConfig{Hooks: cli})
 	assert.NilError(t, err)
 	assert.DeepEqual(t, cli.wrongTh, []string(nil))
 	assert.DeepEqual(t, srv.wrongTh, []string(nil))
 
 	c := cli.calls[WorkerInfo{Side: ClientSide, Index: 0, Workers: 1}]
 	s := srv.calls[WorkerInfo{Side: ServerSide, Index: 0, Workers: 1}]
+	// Every packet hook call is counted: the client's 50 sendmsg and 50
+	// recvmsg, the server's 50 and 51 (the client's EOF).
+	assert.Equal(t, res.Client.Workers[0].PacketHookCalls, uint64(100))
+	assert.Equal(t, res.Server.Workers[0].PacketHookCalls, uint64(101))
 
 	// Client: socket, then request/response pairs on the connection, then close.
 	assert.Equal(t, c[0].Hook, "socket")

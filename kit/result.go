@@ -73,56 +73,129 @@ type Percentile struct {
 	Value time.Duration
 }
 
-// Result is one side's measurement.
+// Result is one side's measurement. Its figures cover one of two spans
+// (the README's "The Go API" gives the same as a table):
+//
+//   - the whole run: from the start (the client's start message) until the
+//     side's workers stopped, warm-up included, and on a server the drain
+//     after the client's stop included (what the client sent before it
+//     stopped, read to the EOF, so that both sides' byte counts agree);
+//   - the measured window: Samples[StartIndex] to Samples[EndIndex], from
+//     the first sample at or after --warmup to the client's end or the
+//     server's stop (a server's drain is not in it).
 type Result struct {
 	Side    Side
 	Options Options // as the side ran (a server's carry the client's values)
 
+	// InvalidSecretCount is how many clients a server turned away for a
+	// wrong --magic before its test.
 	InvalidSecretCount uint64
-	TimeStart          time.Time
-	TimeEnd            time.Time
-	TotalRunTime       time.Duration
-	RusageStart        Rusage
-	RusageEnd          Rusage
+	// TimeStart is when measurement started: the client sent its start,
+	// the server heard it from every client.
+	TimeStart time.Time
+	// TimeEnd is when the side's workers were done: a client's once each
+	// finished its test, a server's after its drain.
+	TimeEnd time.Time
+	// TotalRunTime is TimeEnd - TimeStart.
+	TotalRunTime time.Duration
+	// RusageStart and RusageEnd are the process's resource use at
+	// TimeStart and TimeEnd.
+	RusageStart Rusage
+	RusageEnd   Rusage
 
-	// Totals over the whole run.
+	// Transactions is the count over the whole run (warm-up and a server's
+	// drain included) of what the workload calls a transaction: a request
+	// and its response (rr: a client's completed, a server's answered); in
+	// a stream a read that returned data (tcp_stream) or a datagram
+	// received (udp_stream), so a side that only sends counts none.
+	// Workers[i] has each worker's share.
+	Transactions uint64
+	// BytesRead and BytesWritten are the payload bytes moved over the
+	// whole run (warm-up and a server's drain included).
+	BytesRead    uint64
+	BytesWritten uint64
+	// PacketsRead and PacketsWritten are the datagrams received and sent
+	// over the whole run (UDP workloads; 0 in TCP ones).
+	PacketsRead    uint64
+	PacketsWritten uint64
+	// Connections counts, over the whole run, the connections a server
+	// accepted (its flows' connections, made before the start, included)
+	// or a tcp_crr client opened (one per transaction); a client of any
+	// other workload leaves it 0.
+	Connections uint64
+
+	// TCP_INFO of this side's connections as they ended (tcp_rr and
+	// tcp_stream), over the whole run: how many were read, the segments
+	// they retransmitted, and the mean of their smoothed RTTs.
+	TCPConnections uint64
+	TCPRetransmits uint64
+	TCPRTT         time.Duration
+
+	// The measured window: Samples[StartIndex] to Samples[EndIndex];
+	// StartIndex is the first sample at or after --warmup (0 without it),
+	// EndIndex the last sample. NumSamples is len(Samples).
+	StartIndex int
+	EndIndex   int
+	NumSamples int
+	// Seconds is the window's length.
+	Seconds float64
+	// Correlation is that of the cumulative headline count with time over
+	// the window (near 1: a steady rate).
+	Correlation float64
+
+	// Throughput is transactions/s (rr) over the window.
+	Throughput float64
+	// ThroughputMbps is, in a stream, what the receiving side counted
+	// (Mbit/s) over its window; SenderThroughputMbps what this side wrote
+	// over its window. A side that only wrote takes ThroughputMbps from
+	// its peer's figures.
+	ThroughputMbps       float64
+	SenderThroughputMbps float64
+	// LocalThroughput is this side's payload rate, read and written, in
+	// bit/s over the window, as neper prints it; RemoteThroughput is the
+	// peer's LocalThroughput, over the peer's window.
+	LocalThroughput  float64
+	RemoteThroughput float64
+
+	// Latency summarises the transactions that ended at or after
+	// --warmup, to the end of the run (rr client only; nil otherwise).
+	Latency *Latency
+
+	// Samples are the workers' cumulative counters summed, one per
+	// interval: Samples[0] at the start (time 0), the last at the client's
+	// end or the server's stop, so a server's last sample does not count
+	// its drain and may be below its totals.
+	Samples []Sample
+	// WorkerSamples are the same, one per worker per interval.
+	WorkerSamples []Sample
+	// Workers are each worker's totals over the whole run, in worker
+	// order (Workers[i].Worker == i); the totals above are their sums.
+	Workers []WorkerFigures
+	// Remote is the peer's figures (nil if it sent none).
+	Remote *Figures
+}
+
+// WorkerFigures are one worker's totals over the whole run (warm-up and a
+// server's drain included), as Result's totals are for the side. They
+// tell a worker that did nothing (a server worker no flow came to: all
+// zero) from one that did.
+type WorkerFigures struct {
+	// Worker is the worker's 0-based index (WorkerInfo.Index; a script's
+	// collected values list it as entry Worker+1).
+	Worker int
+	// Transactions, BytesRead, BytesWritten, PacketsRead, PacketsWritten
+	// and Connections are the worker's shares of Result's fields of the
+	// same names.
 	Transactions   uint64
 	BytesRead      uint64
 	BytesWritten   uint64
 	PacketsRead    uint64
 	PacketsWritten uint64
-	Connections    uint64 // connections opened (client) or accepted (server)
-
-	// TCP_INFO of this side's connections as they ended (tcp_rr and
-	// tcp_stream): how many were read, the segments they retransmitted,
-	// and the mean of their smoothed RTTs.
-	TCPConnections uint64
-	TCPRetransmits uint64
-	TCPRTT         time.Duration
-
-	// The measured window: Samples[StartIndex] to Samples[EndIndex].
-	StartIndex  int
-	EndIndex    int
-	NumSamples  int
-	Seconds     float64 // the window's length
-	Correlation float64 // of the cumulative headline count with time
-
-	// Throughput is transactions/s (rr) over the window.
-	Throughput float64
-	// ThroughputMbps is, in a stream, what the receiving side counted
-	// (Mbit/s); SenderThroughputMbps what the sending side wrote.
-	ThroughputMbps       float64
-	SenderThroughputMbps float64
-	// LocalThroughput and RemoteThroughput are each side's payload rate in
-	// bit/s, as neper prints them.
-	LocalThroughput  float64
-	RemoteThroughput float64
-
-	Latency *Latency // rr client only
-
-	Samples       []Sample // summed over workers, one per interval
-	WorkerSamples []Sample // one per worker per interval
-	Remote        *Figures // the peer's figures (nil if it sent none)
+	Connections    uint64
+	// PacketHookCalls counts the calls of the worker's packet hooks
+	// (sendmsg, recvmsg and recverr; socket hooks not included); 0 without
+	// hooks.
+	PacketHookCalls uint64
 }
 
 // collect merges the workers' counters and samples into r.
@@ -130,11 +203,18 @@ func (s *sideRun) collect(r *Result) {
 	var c counters
 	var tcp tcpTotals
 	var lat stats.Histogram
+	r.Workers = make([]WorkerFigures, 0, len(s.list))
 	for _, w := range s.list {
 		c.add(&w.c)
 		tcp.add(&w.tcp)
 		lat.Merge(&w.lat)
 		r.WorkerSamples = append(r.WorkerSamples, w.samples...)
+		r.Workers = append(r.Workers, WorkerFigures{
+			Worker: w.id, Transactions: w.c.transactions,
+			BytesRead: w.c.bytesRead, BytesWritten: w.c.bytesWritten,
+			PacketsRead: w.c.packetsRead, PacketsWritten: w.c.packetsWritten,
+			Connections: w.c.connections, PacketHookCalls: w.packetHookCalls,
+		})
 	}
 	r.Transactions, r.BytesRead, r.BytesWritten = c.transactions, c.bytesRead, c.bytesWritten
 	r.PacketsRead, r.PacketsWritten, r.Connections = c.packetsRead, c.packetsWritten, c.connections

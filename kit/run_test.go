@@ -2,9 +2,11 @@ package kit
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 )
 
@@ -93,9 +95,36 @@ func TestWorkloadsCountAgree(t *testing.T) {
 			o := tc.opts()
 			r := runLocal(t, o)
 			tc.check(t, o, r.Client, r.Server)
+			checkWorkerTotals(t, o, r.Client)
+			checkWorkerTotals(t, o, r.Server)
 			assert.Equal(t, r.Client.RemoteThroughput, r.Server.LocalThroughput)
 			assert.Equal(t, r.Server.RemoteThroughput, r.Client.LocalThroughput)
 		})
+	}
+}
+
+// checkWorkerTotals: one WorkerFigures per worker, in worker order, that
+// add up to the side's totals; no hook, no hook call.
+func checkWorkerTotals(t *testing.T, o Options, r *Result) {
+	t.Helper()
+	assert.Equal(t, len(r.Workers), o.NumThreads, "%s: per-worker figures", r.Side)
+	var sum WorkerFigures
+	for i, w := range r.Workers {
+		assert.Equal(t, w.Worker, i, "%s: Workers[%d]", r.Side, i)
+		sum.Transactions += w.Transactions
+		sum.BytesRead += w.BytesRead
+		sum.BytesWritten += w.BytesWritten
+		sum.PacketsRead += w.PacketsRead
+		sum.PacketsWritten += w.PacketsWritten
+		sum.Connections += w.Connections
+		sum.PacketHookCalls += w.PacketHookCalls
+	}
+	want := WorkerFigures{
+		Transactions: r.Transactions, BytesRead: r.BytesRead, BytesWritten: r.BytesWritten,
+		PacketsRead: r.PacketsRead, PacketsWritten: r.PacketsWritten, Connections: r.Connections,
+	}
+	if diff := cmp.Diff(want, sum); diff != "" {
+		t.Errorf("%s: per-worker figures summed against the totals (-want +got):\n%s", r.Side, diff)
 	}
 }
 
@@ -230,6 +259,16 @@ func TestWarmupLeavesFirstIntervalsOut(t *testing.T) {
 	assert.Equal(t, c.StartIndex, 2)
 	assert.Assert(t, c.Samples[1].Warmup && c.Samples[2].Warmup && !c.Samples[3].Warmup)
 	assert.Assert(t, c.Latency.Count < c.Transactions, "warm-up transactions are left out of the histogram")
+	// The totals cover the whole run, warm-up included; the rate only
+	// the window.
+	assert.Assert(t, c.Samples[c.StartIndex].Transactions > 0, "no transaction in the warm-up")
+	assert.Equal(t, c.Transactions, c.Samples[c.EndIndex].Transactions)
+	inWindow := c.Samples[c.EndIndex].Transactions - c.Samples[c.StartIndex].Transactions
+	assert.Assert(t, math.Abs(c.Throughput*c.Seconds-float64(inWindow)) < 1e-6*float64(inWindow),
+		"throughput %v over %vs, want the window's %d transactions", c.Throughput, c.Seconds, inWindow)
+	// A server's drain is in its totals, not in its samples.
+	s := r.Server
+	assert.Assert(t, s.Transactions >= s.Samples[s.EndIndex].Transactions)
 }
 
 func TestDelaySlowsFlows(t *testing.T) {

@@ -152,6 +152,7 @@ func (w *worker) write(fd int, b []byte) (int, unix.Errno, error) {
 }
 
 func (w *worker) callPacketHook(h PacketHook, name string, fd, flags int) (int, unix.Errno, error) {
+	w.packetHookCalls++
 	n, err := h(fd, &w.msg, flags)
 	if err != nil {
 		if e, ok := err.(unix.Errno); ok {

@@ -57,12 +57,15 @@ type worker struct {
 	pending  int           // client flows still connecting
 	active   int           // flows that have not finished their transaction quota
 
-	c        counters
-	tcp      tcpTotals // TCP_INFO of the connections that ended
-	lat      stats.Histogram
-	interval stats.Moments // latency within the current interval
-	samples  []Sample
-	lats     []stats.Moments // latency of each sample's interval
+	c   counters
+	tcp tcpTotals // TCP_INFO of the connections that ended
+	// packetHookCalls counts the packet hook calls (only on the hooked
+	// path: the plain one pays nothing for it).
+	packetHookCalls uint64
+	lat             stats.Histogram
+	interval        stats.Moments // latency within the current interval
+	samples         []Sample
+	lats            []stats.Moments // latency of each sample's interval
 	// The current and the last interval's latency histograms, for the
 	// samples' percentiles: only on an rr client asked for percentiles.
 	intervalHist, lastHist *stats.Histogram

@@ -30,6 +30,11 @@ type Result struct {
 	// worker, in worker order, as Go values (nil, bool, float64, string,
 	// []any, map[string]any).
 	Collected map[string][]any
+	// Workers is Kit.Workers (nil without a kit result): Workers[i] is
+	// the worker whose values are Collected[name][i]. Its counts tell a
+	// worker whose hooks never ran, and whose collected values are their
+	// starting values, from one that served traffic.
+	Workers []kit.WorkerFigures
 }
 
 // RunSide runs script s on one side (opts.Client chooses which): its top
@@ -85,6 +90,9 @@ func (e *engine) execute(ctx context.Context) (*Result, error) {
 	}
 	e.closeWorkers()
 	res := &Result{Kit: e.result, Collected: e.collected()}
+	if e.result != nil {
+		res.Workers = e.result.Workers
+	}
 	if err == nil {
 		return res, nil
 	}

@@ -11,16 +11,6 @@ import (
 	"gotest.tools/v3/assert"
 )
 
-// rushitFuncDir holds rushit's functional tests, tests/func of its
-// repository (RUSHIT_FUNC_TESTS overrides it). They are not copied into
-// this repository; the test runs them where a copy of rushit is.
-func rushitFuncDir() string {
-	if d := os.Getenv("RUSHIT_FUNC_TESTS"); d != "" {
-		return d
-	}
-	return "/work/scratch/rushit/tests/func"
-}
-
 // TestRushitFuncTests runs rushit's own functional tests unchanged, the
 // binary linked under rushit's names (tcp_rr, tcp_stream, udp_stream,
 // dummy_test) in the directory the tests expect as their top: the
@@ -28,10 +18,15 @@ func rushitFuncDir() string {
 // server and client get different flags.
 func TestRushitFuncTests(t *testing.T) {
 	t.Parallel()
-	src := rushitFuncDir()
+	// rushit's functional tests (tests/func of its repository) are not
+	// copied into this repository: RUSHIT_FUNC_TESTS names a copy.
+	src := os.Getenv("RUSHIT_FUNC_TESTS")
+	if src == "" {
+		t.Skip("RUSHIT_FUNC_TESTS is not set: set it to the tests/func directory of a copy of rushit to run its functional tests unchanged")
+	}
 	scripts, err := filepath.Glob(filepath.Join(src, "*"))
 	if err != nil || len(scripts) == 0 {
-		t.Skipf("rushit's tests/func is not here (%s): set RUSHIT_FUNC_TESTS to a copy", src)
+		t.Fatalf("RUSHIT_FUNC_TESTS (%s) holds no test: %v", src, err)
 	}
 	top := t.TempDir()
 	funcDir := filepath.Join(top, "tests", "func")
