@@ -110,8 +110,8 @@ func (f *streamFlow) handle(w *worker, ev uint32) error {
 		return nil
 	}
 	if ev&(unix.EPOLLIN|unix.EPOLLHUP) != 0 && f.reads {
-		if err := f.read(w); err != nil {
-			return err
+		if err := f.read(w); err != nil || !f.running {
+			return err // failed, or a server flow dropped (its fd closed)
 		}
 	}
 	if ev&unix.EPOLLOUT != 0 && f.writes && !f.paused {
@@ -192,6 +192,9 @@ func (f *streamFlow) broken(w *worker, err error) error {
 		f.running = false
 		w.dropServerFlow(f, f.fd)
 		return nil
+	}
+	if f.server {
+		return err // a server's flows have no ids of their own
 	}
 	return fmt.Errorf("flow %d: %w", f.id, err)
 }

@@ -76,7 +76,7 @@ func (e *engine) execute(ctx context.Context) (*Result, error) {
 	case !e.ran:
 		err = e.stop.stopped(err, "the script's top level")
 	case e.returned:
-		err = e.stop.stopped(err, "the script's code after run()")
+		err = e.stop.stopped(err, afterRun)
 	}
 	if err == nil && !e.ran {
 		// No run() in the script: the workload runs after its top level.

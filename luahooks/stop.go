@@ -45,6 +45,13 @@ func (e *StoppedError) Error() string {
 
 func (e *StoppedError) Unwrap() error { return e.Cause }
 
+// afterRun is the What of the code after run().
+const afterRun = "the script's code after run()"
+
+// MeasuredAll reports whether the run itself had ended before the script
+// was stopped (the code after run() was), so that its figures are whole.
+func (e *StoppedError) MeasuredAll() bool { return e.What == afterRun }
+
 // errGraceOver is the cause of the code after run() or a hook call
 // stopped once the run had ended.
 var errGraceOver = fmt.Errorf("the run had been over for %v", kit.StopGrace)

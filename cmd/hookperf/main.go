@@ -123,8 +123,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		res, err = kit.Run(ctx, o, side)
 	}
 	var in *kit.Interrupted
-	if errors.As(err, &in) && in.After > 0 && res != nil && !splitServer() {
-		// What was measured before the interrupt is reported all the same.
+	var stopped *luahooks.StoppedError
+	measured := errors.As(err, &in) && in.After > 0 ||
+		errors.As(err, &stopped) && stopped.MeasuredAll()
+	if measured && res != nil && !splitServer() {
+		// What was measured before the interrupt, or before the script's
+		// code after run() had to be stopped, is reported all the same.
 		if rerr := report(stdout, res); rerr != nil {
 			printError(stderr, rerr)
 		}
