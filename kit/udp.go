@@ -74,10 +74,10 @@ func (u *udpServer) handle(w *worker, ev uint32) error {
 			return err
 		}
 		if e != 0 {
-			if isAgain(e) || e == unix.ECONNREFUSED {
+			if udpTransient(e) {
 				return nil
 			}
-			return fmt.Errorf("recvfrom: %w", e)
+			return w.ioFailure("recvmsg", "recvfrom", e)
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.packetsRead++
@@ -90,6 +90,16 @@ func (u *udpServer) handle(w *worker, ev uint32) error {
 		}
 	}
 	return nil
+}
+
+// udpTransient reports whether a UDP socket call's errno is a passing
+// loss rather than a failure: try again (EAGAIN, EINTR), a full queue
+// (ENOBUFS), or an ICMP error that says the peer went away or cannot be
+// reached (ECONNREFUSED and the rest of peerGone). The same errnos are
+// passing when a hook returns them; any other a hook returns fails the
+// run (worker.ioFailure).
+func udpTransient(e unix.Errno) bool {
+	return isAgain(e) || e == unix.ENOBUFS || peerGone(e)
 }
 
 // receiveBatches counts the queued datagrams, a batch per system call, up
@@ -151,6 +161,9 @@ func (u *udpServer) respond(w *worker) error {
 	if w.hooks == nil || w.hooks.SendMsg == nil {
 		n, e = sysSendto(u.fd, w.buf[:size], &u.peer, u.plen)
 	} else {
+		// Addressed to the request's sender, whether a recvmsg hook or
+		// the plain recvfrom read the request.
+		copy(u.name[:], (*[unix.SizeofSockaddrAny]byte)(unsafe.Pointer(&u.peer))[:u.plen])
 		w.msg = Msg{Buf: w.buf[:size], Name: u.name[:u.plen], NameLen: int(u.plen)}
 		var err error
 		if n, e, err = w.callPacketHook(w.hooks.SendMsg, "sendmsg", u.fd, 0); err != nil {
@@ -158,9 +171,13 @@ func (u *udpServer) respond(w *worker) error {
 		}
 	}
 	if e != 0 {
-		// The client's buffer is full or it has gone: this transaction is
-		// lost, as it would be on a network; the client resends.
-		return nil
+		if udpTransient(e) {
+			// The client's buffer is full or it has gone: this
+			// transaction is lost, as it would be on a network; the
+			// client resends.
+			return nil
+		}
+		return w.ioFailure("sendmsg", "sendto", e)
 	}
 	w.c.bytesWritten += uint64(n)
 	w.c.packetsWritten++
@@ -262,8 +279,11 @@ func (f *udpClient) request(w *worker) error {
 	}
 	f.waiting, f.sentAt = true, w.now
 	if e != 0 {
-		// Dropped before it left: the resend timer covers it, as a loss.
-		return nil
+		if udpTransient(e) {
+			// Dropped before it left: the resend timer covers it, as a loss.
+			return nil
+		}
+		return fmt.Errorf("flow %d: %w", f.id, w.ioFailure("sendmsg", "write", e))
 	}
 	w.c.bytesWritten += uint64(n)
 	w.c.packetsWritten++
@@ -278,10 +298,10 @@ func (f *udpClient) response(w *worker) error {
 			return err
 		}
 		if e != 0 {
-			if isAgain(e) || e == unix.ECONNREFUSED {
+			if udpTransient(e) {
 				return nil
 			}
-			return fmt.Errorf("flow %d: read: %w", f.id, e)
+			return fmt.Errorf("flow %d: %w", f.id, w.ioFailure("recvmsg", "read", e))
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.packetsRead++
@@ -331,10 +351,10 @@ func (f *udpClient) stream(w *worker) error {
 			return err
 		}
 		if e != 0 {
-			if isAgain(e) || e == unix.ENOBUFS || e == unix.ECONNREFUSED {
+			if udpTransient(e) {
 				return nil
 			}
-			return fmt.Errorf("flow %d: write: %w", f.id, e)
+			return fmt.Errorf("flow %d: %w", f.id, w.ioFailure("sendmsg", "write", e))
 		}
 		w.c.bytesWritten += uint64(n)
 		w.c.packetsWritten++
