@@ -66,6 +66,7 @@ func (o *Options) OptionPairs() []KV {
 		{"listen_backlog", i(o.ListenBacklog)},
 		{"mark", strconv.FormatUint(uint64(o.Mark), 10)},
 		{"spin", i(o.Spin)},
+		{"udp_timeout", seconds(o.UDPTimeout)},
 		{"max_pacing_rate", strconv.FormatUint(o.MaxPacingRate, 10)},
 		{"min_rto", strconv.FormatInt(o.MinRTO.Milliseconds(), 10)},
 		{"congestion_control", o.CongestionControl},

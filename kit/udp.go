@@ -241,6 +241,10 @@ func (f *udpClient) begin(w *worker) error {
 	f.running = true
 	w.active++
 	if f.rr {
+		if w.timerAt == 0 {
+			// The resend timers: every request sets its flow's.
+			w.timerAt = w.now + w.s.opts.UDPTimeout
+		}
 		if err := w.poll.Mod(f.fd, unix.EPOLLIN, int32(f.fd)); err != nil {
 			return err
 		}
@@ -329,17 +333,20 @@ func (f *udpClient) response(w *worker) error {
 	return nil
 }
 
-// resendAfter is how long a udp_rr flow waits for a lost response before
-// it sends a new request.
-const resendAfter = 200 * time.Millisecond
-
-// tick resends the request of a flow whose response never came.
-func (f *udpClient) tick(w *worker) error {
-	if !f.rr || !f.running || !f.waiting || f.paused || w.now-f.sentAt < resendAfter {
-		return nil
+// tick resends the request of a flow whose response has not come within
+// --udp-timeout, and returns when the flow's timer falls due next.
+func (f *udpClient) tick(w *worker) (time.Duration, error) {
+	if !f.rr || !f.running || !f.waiting || f.paused {
+		return 0, nil
+	}
+	if due := f.sentAt + w.s.opts.UDPTimeout; w.now < due {
+		return due, nil
 	}
 	f.lost++
-	return f.request(w)
+	if err := f.request(w); err != nil {
+		return 0, err
+	}
+	return f.sentAt + w.s.opts.UDPTimeout, nil
 }
 
 // stream sends datagrams while the socket is writable.
