@@ -122,6 +122,10 @@ func (r *Result) ResultPairs() []KV {
 	if r.Options.Workload == UDPStream || r.Options.Workload == UDPRR {
 		kv = append(kv, KV{"packets_read", u(r.PacketsRead)}, KV{"packets_written", u(r.PacketsWritten)})
 	}
+	if r.Options.Workload == UDPRR {
+		// The client's counts, on either side (see Result.UDPResends).
+		kv = append(kv, KV{"udp_resends", u(r.UDPResends)}, KV{"udp_duplicates", u(r.UDPDuplicates)}, KV{"udp_stale", u(r.UDPStale)})
+	}
 	if r.Options.Workload == TCPCRR {
 		kv = append(kv, KV{"num_connections", u(r.Connections)})
 	}

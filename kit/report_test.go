@@ -181,7 +181,7 @@ func TestWriteKeyValuesKeys(t *testing.T) {
 	}{
 		{TCPRR, true, []string{"throughput", "tcp_retransmits", "tcp_rtt"}},
 		{TCPCRR, true, []string{"throughput", "num_connections"}},
-		{UDPRR, true, []string{"throughput", "packets_read", "packets_written"}},
+		{UDPRR, true, []string{"throughput", "packets_read", "packets_written", "udp_resends", "udp_duplicates", "udp_stale"}},
 		{TCPRR, false, []string{"throughput", "tcp_retransmits", "tcp_rtt"}},
 		{TCPStream, false, []string{"throughput_Mbps", "sender_throughput_Mbps", "tcp_retransmits", "tcp_rtt"}},
 		{UDPStream, false, []string{"throughput_Mbps", "sender_throughput_Mbps", "packets_read", "packets_written"}},

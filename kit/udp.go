@@ -196,7 +196,13 @@ type udpClient struct {
 	paused  bool
 	quota   int64
 	sentAt  time.Duration
-	lost    uint64
+	// rr: seq is the sequence number of the request out, carried in its
+	// first seqLen bytes (seqMask: the values those bytes hold); bit k
+	// of answered is set when request seq-k has had its response.
+	seq      uint64
+	seqLen   int
+	seqMask  uint64
+	answered uint64
 }
 
 type udpClientSetup struct{}
@@ -219,6 +225,8 @@ func newUDPClient(w *worker, id int, to netip.AddrPort) (*udpClient, error) {
 		return nil, err
 	}
 	f := &udpClient{fd: fd, id: id, ai: ai, rr: w.s.opts.Workload == UDPRR, quota: w.s.quota(id)}
+	f.seqLen = min(w.s.opts.RequestSize, w.s.opts.ResponseSize, seqSize)
+	f.seqMask = math.MaxUint64 >> (64 - 8*f.seqLen)
 	if err := w.s.bindLocal(fd); err != nil {
 		w.closeSocket(fd, ai)
 		return nil, err
@@ -274,9 +282,12 @@ func (f *udpClient) handle(w *worker, ev uint32) error {
 	return nil
 }
 
-// request sends one request datagram.
+// request sends one request datagram, under a new sequence number.
 func (f *udpClient) request(w *worker) error {
 	size := w.s.opts.RequestSize
+	f.seq++
+	f.answered <<= 1
+	putSeq(w.buf[:f.seqLen], f.seq)
 	n, e, err := w.write(f.fd, w.buf[:size])
 	if err != nil {
 		return err
@@ -309,9 +320,16 @@ func (f *udpClient) response(w *worker) error {
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.packetsRead++
-		if !f.waiting {
-			continue // a late answer to a request already resent
+		// The server echoes the request, sequence number first.
+		switch k := (f.seq - getSeq(w.buf[:f.seqLen])) & f.seqMask; {
+		case k < 64 && f.answered&(1<<k) != 0:
+			w.c.udpDuplicates++ // a request answered twice
+			continue
+		case k != 0 || !f.waiting:
+			w.c.udpStale++ // a late answer to a request since resent
+			continue
 		}
+		f.answered |= 1
 		f.waiting = false
 		w.c.transactions++
 		w.recordLatency(w.stamp() - f.sentAt)
@@ -342,11 +360,32 @@ func (f *udpClient) tick(w *worker) (time.Duration, error) {
 	if due := f.sentAt + w.s.opts.UDPTimeout; w.now < due {
 		return due, nil
 	}
-	f.lost++
+	w.c.udpResends++
 	if err := f.request(w); err != nil {
 		return 0, err
 	}
 	return f.sentAt + w.s.opts.UDPTimeout, nil
+}
+
+// seqSize is the most bytes of a udp_rr request that carry its sequence
+// number: all of it fits in 8, and fewer hold its low bytes.
+const seqSize = 8
+
+// putSeq writes the low len(b) bytes of seq into b, big-endian.
+func putSeq(b []byte, seq uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte(seq)
+		seq >>= 8
+	}
+}
+
+// getSeq reads the sequence number putSeq wrote into b.
+func getSeq(b []byte) uint64 {
+	var seq uint64
+	for _, c := range b {
+		seq = seq<<8 | uint64(c)
+	}
+	return seq
 }
 
 // stream sends datagrams while the socket is writable.

@@ -80,6 +80,9 @@ type counters struct {
 	packetsRead    uint64
 	packetsWritten uint64
 	connections    uint64
+	// A udp_rr client's: requests resent, and responses to a request
+	// already answered or to one since resent.
+	udpResends, udpDuplicates, udpStale uint64
 }
 
 func (c *counters) add(o *counters) {
@@ -89,6 +92,9 @@ func (c *counters) add(o *counters) {
 	c.packetsRead += o.packetsRead
 	c.packetsWritten += o.packetsWritten
 	c.connections += o.connections
+	c.udpResends += o.udpResends
+	c.udpDuplicates += o.udpDuplicates
+	c.udpStale += o.udpStale
 }
 
 // ticker is a flow with a timer: a udp_rr client resends a request that
