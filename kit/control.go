@@ -81,6 +81,9 @@ type Figures struct {
 	TCPConnections uint64  `json:"tcp_connections"` // whose TCP_INFO was read
 	TCPRetransmits uint64  `json:"tcp_retransmits"`
 	TCPRTT         int64   `json:"tcp_rtt_ns"` // mean smoothed RTT
+	UDPResends     uint64  `json:"udp_resends"`
+	UDPDuplicates  uint64  `json:"udp_duplicates"`
+	UDPStale       uint64  `json:"udp_stale"`
 }
 
 // ErrProtocol marks a malformed or unexpected control message.

@@ -77,6 +77,9 @@ const (
 	DefaultUDPStreamBufferSize = 1400
 	DefaultMaxEvents           = 1000
 	DefaultBacklog             = 4096
+	// DefaultUDPTimeout is how long a udp_rr client waits for a response
+	// before it resends its request.
+	DefaultUDPTimeout = 200 * time.Millisecond
 )
 
 // SpinAuto lets the kit choose how many times a worker polls before it
@@ -129,6 +132,7 @@ type Options struct {
 	ListenBacklog int           // --listen-backlog
 	Mark          uint32        // --mark: SO_MARK of every data socket (0: none)
 	Spin          int           // --spin: polls without blocking before each sleep (busy polling; 0: none; SpinAuto: the kit decides)
+	UDPTimeout    time.Duration // --udp-timeout: a udp_rr client resends a request unanswered this long
 
 	// TCP.
 	MaxPacingRate     uint64        // -m: bytes/s, 0 for none
@@ -166,6 +170,7 @@ func DefaultOptions(w Workload) Options {
 		ListenBacklog: DefaultBacklog,
 		Interval:      time.Second,
 		Spin:          SpinAuto,
+		UDPTimeout:    DefaultUDPTimeout,
 	}
 	if w == UDPStream {
 		o.BufferSize = DefaultUDPStreamBufferSize
@@ -246,6 +251,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Spin < SpinAuto || o.Spin > 1<<20 {
 		bad("--spin", "must be in 0..%d, or %d for the default, got %d", 1<<20, SpinAuto, o.Spin)
+	}
+	if o.UDPTimeout < time.Millisecond {
+		bad("--udp-timeout", "must be at least 1ms, got %v", o.UDPTimeout)
 	}
 	if o.ListenBacklog < 1 {
 		bad("--listen-backlog", "must be at least 1, got %d", o.ListenBacklog)

@@ -63,6 +63,7 @@ func TestDefaultOptionsValues(t *testing.T) {
 		ListenBacklog: 4096,
 		Interval:      time.Second,
 		Spin:          -1,
+		UDPTimeout:    200 * time.Millisecond,
 	}
 	if diff := cmp.Diff(want, DefaultOptions(TCPRR)); diff != "" {
 		t.Errorf("DefaultOptions(tcp_rr) mismatch (-want +got):\n%s", diff)
@@ -149,6 +150,8 @@ func TestValidateRejects(t *testing.T) {
 		{"negative delay", TCPRR, func(o *Options) { o.Delay = -1 }, "-D/--delay"},
 		{"zero maxevents", TCPRR, func(o *Options) { o.MaxEvents = 0 }, "--maxevents"},
 		{"zero listen backlog", TCPRR, func(o *Options) { o.ListenBacklog = 0 }, "--listen-backlog"},
+		{"zero udp timeout", UDPRR, func(o *Options) { o.UDPTimeout = 0 }, "--udp-timeout"},
+		{"sub-millisecond udp timeout", UDPRR, func(o *Options) { o.UDPTimeout = 999 * time.Microsecond }, "--udp-timeout"},
 		{"negative min-rto", TCPRR, func(o *Options) { o.MinRTO = -time.Millisecond }, "--min-rto"},
 		{"pacing rate on udp_rr", UDPRR, func(o *Options) { o.MaxPacingRate = 1e6 }, "-m/--max-pacing-rate"},
 		{"pacing rate on udp_stream", UDPStream, func(o *Options) { o.MaxPacingRate = 1 }, "-m/--max-pacing-rate"},

@@ -66,6 +66,7 @@ func (o *Options) OptionPairs() []KV {
 		{"listen_backlog", i(o.ListenBacklog)},
 		{"mark", strconv.FormatUint(uint64(o.Mark), 10)},
 		{"spin", i(o.Spin)},
+		{"udp_timeout", seconds(o.UDPTimeout)},
 		{"max_pacing_rate", strconv.FormatUint(o.MaxPacingRate, 10)},
 		{"min_rto", strconv.FormatInt(o.MinRTO.Milliseconds(), 10)},
 		{"congestion_control", o.CongestionControl},
@@ -120,6 +121,10 @@ func (r *Result) ResultPairs() []KV {
 	}
 	if r.Options.Workload == UDPStream || r.Options.Workload == UDPRR {
 		kv = append(kv, KV{"packets_read", u(r.PacketsRead)}, KV{"packets_written", u(r.PacketsWritten)})
+	}
+	if r.Options.Workload == UDPRR {
+		// The client's counts, on either side (see Result.UDPResends).
+		kv = append(kv, KV{"udp_resends", u(r.UDPResends)}, KV{"udp_duplicates", u(r.UDPDuplicates)}, KV{"udp_stale", u(r.UDPStale)})
 	}
 	if r.Options.Workload == TCPCRR {
 		kv = append(kv, KV{"num_connections", u(r.Connections)})

@@ -23,7 +23,7 @@ var reportTestOptionKeys = []string{
 	"magic", "reuseport", "reuseaddr", "num_flows", "num_threads", "num_clients",
 	"test_length", "suicide_length", "buffer_size", "request_size", "response_size",
 	"enable_read", "enable_write", "edge_trigger", "delay", "maxevents", "nonblocking",
-	"pin_cpu", "dry_run", "listen_backlog", "mark", "spin", "max_pacing_rate", "min_rto",
+	"pin_cpu", "dry_run", "listen_backlog", "mark", "spin", "udp_timeout", "max_pacing_rate", "min_rto",
 	"congestion_control", "interval", "all_samples", "percentiles", "warmup",
 }
 
@@ -140,7 +140,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 		"test_length": "10", "suicide_length": "30", "buffer_size": "16384",
 		"request_size": "1", "response_size": "1", "enable_read": "false", "enable_write": "false",
 		"edge_trigger": "false", "delay": "1500", "maxevents": "1000", "nonblocking": "false",
-		"pin_cpu": "false", "dry_run": "false", "listen_backlog": "4096", "mark": "0", "spin": "-1",
+		"pin_cpu": "false", "dry_run": "false", "listen_backlog": "4096", "mark": "0", "spin": "-1", "udp_timeout": "0.2",
 		"max_pacing_rate": "1000000", "min_rto": "5", "congestion_control": "cubic",
 		"interval": "0.5", "all_samples": "samples.csv", "percentiles": "50,99.9", "warmup": "2",
 		// Results.
@@ -181,7 +181,7 @@ func TestWriteKeyValuesKeys(t *testing.T) {
 	}{
 		{TCPRR, true, []string{"throughput", "tcp_retransmits", "tcp_rtt"}},
 		{TCPCRR, true, []string{"throughput", "num_connections"}},
-		{UDPRR, true, []string{"throughput", "packets_read", "packets_written"}},
+		{UDPRR, true, []string{"throughput", "packets_read", "packets_written", "udp_resends", "udp_duplicates", "udp_stale"}},
 		{TCPRR, false, []string{"throughput", "tcp_retransmits", "tcp_rtt"}},
 		{TCPStream, false, []string{"throughput_Mbps", "sender_throughput_Mbps", "tcp_retransmits", "tcp_rtt"}},
 		{UDPStream, false, []string{"throughput_Mbps", "sender_throughput_Mbps", "packets_read", "packets_written"}},
@@ -423,7 +423,7 @@ func TestWriteJSON(t *testing.T) {
 		"enable_read": false, "enable_write": false, "edge_trigger": false,
 		"delay": json.Number("1500"), "maxevents": json.Number("1000"),
 		"nonblocking": false, "pin_cpu": false, "dry_run": false,
-		"listen_backlog": json.Number("4096"), "mark": json.Number("0"), "spin": json.Number("-1"), "max_pacing_rate": json.Number("1000000"),
+		"listen_backlog": json.Number("4096"), "mark": json.Number("0"), "spin": json.Number("-1"), "udp_timeout": json.Number("0.2"), "max_pacing_rate": json.Number("1000000"),
 		"min_rto": json.Number("5"), "congestion_control": "cubic",
 		"interval": json.Number("0.5"), "all_samples": "samples.csv",
 		"percentiles": "50,99.9", "warmup": json.Number("2"),

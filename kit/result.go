@@ -124,6 +124,15 @@ type Result struct {
 	// other workload leaves it 0.
 	Connections uint64
 
+	// A udp_rr client's requests resent after --udp-timeout, and the
+	// responses it did not count as transactions: to a request already
+	// answered (duplicates) or to one since resent (stale); over the whole
+	// run. A server cannot tell these apart: its Result holds its
+	// client's counts.
+	UDPResends    uint64
+	UDPDuplicates uint64
+	UDPStale      uint64
+
 	// TCP_INFO of this side's connections as they ended (tcp_rr and
 	// tcp_stream), over the whole run: how many were read, the segments
 	// they retransmitted, and the mean of their smoothed RTTs.
@@ -218,6 +227,7 @@ func (s *sideRun) collect(r *Result) {
 	}
 	r.Transactions, r.BytesRead, r.BytesWritten = c.transactions, c.bytesRead, c.bytesWritten
 	r.PacketsRead, r.PacketsWritten, r.Connections = c.packetsRead, c.packetsWritten, c.connections
+	r.UDPResends, r.UDPDuplicates, r.UDPStale = c.udpResends, c.udpDuplicates, c.udpStale
 	r.TCPConnections, r.TCPRetransmits = tcp.conns, tcp.retrans
 	if tcp.conns > 0 {
 		r.TCPRTT = tcp.rttSum / time.Duration(tcp.conns)
@@ -328,6 +338,7 @@ func (r *Result) figures() *Figures {
 		Throughput: r.Throughput, LocalBitrate: r.LocalThroughput, Seconds: r.Seconds,
 		ReadBitrate: r.ThroughputMbps * 1e6, WriteBitrate: r.SenderThroughputMbps * 1e6,
 		TCPConnections: r.TCPConnections, TCPRetransmits: r.TCPRetransmits, TCPRTT: r.TCPRTT.Nanoseconds(),
+		UDPResends: r.UDPResends, UDPDuplicates: r.UDPDuplicates, UDPStale: r.UDPStale,
 	}
 	return f
 }
@@ -337,6 +348,10 @@ func (r *Result) figures() *Figures {
 func (r *Result) addRemote(f *Figures) {
 	r.Remote = f
 	r.RemoteThroughput = f.LocalBitrate
+	if r.Side == ServerSide && r.Options.Workload == UDPRR {
+		// Only the client can match responses to its requests.
+		r.UDPResends, r.UDPDuplicates, r.UDPStale = f.UDPResends, f.UDPDuplicates, f.UDPStale
+	}
 	if r.Options.Workload.IsStream() && r.ThroughputMbps == 0 && f.ReadBitrate > 0 {
 		// This side only wrote: the receiver's count is the headline.
 		r.ThroughputMbps = f.ReadBitrate / 1e6

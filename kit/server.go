@@ -350,4 +350,7 @@ func (f *Figures) add(o *Figures) {
 		f.TCPRTT = int64((float64(f.TCPRTT)*float64(f.TCPConnections) + float64(o.TCPRTT)*float64(o.TCPConnections)) / float64(n))
 	}
 	f.TCPConnections += o.TCPConnections
+	f.UDPResends += o.UDPResends
+	f.UDPDuplicates += o.UDPDuplicates
+	f.UDPStale += o.UDPStale
 }

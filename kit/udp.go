@@ -74,10 +74,10 @@ func (u *udpServer) handle(w *worker, ev uint32) error {
 			return err
 		}
 		if e != 0 {
-			if isAgain(e) || e == unix.ECONNREFUSED {
+			if udpTransient(e) {
 				return nil
 			}
-			return fmt.Errorf("recvfrom: %w", e)
+			return w.ioFailure("recvmsg", "recvfrom", e)
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.packetsRead++
@@ -90,6 +90,16 @@ func (u *udpServer) handle(w *worker, ev uint32) error {
 		}
 	}
 	return nil
+}
+
+// udpTransient reports whether a UDP socket call's errno is a passing
+// loss rather than a failure: try again (EAGAIN, EINTR), a full queue
+// (ENOBUFS), or an ICMP error that says the peer went away or cannot be
+// reached (ECONNREFUSED and the rest of peerGone). The same errnos are
+// passing when a hook returns them; any other a hook returns fails the
+// run (worker.ioFailure).
+func udpTransient(e unix.Errno) bool {
+	return isAgain(e) || e == unix.ENOBUFS || peerGone(e)
 }
 
 // receiveBatches counts the queued datagrams, a batch per system call, up
@@ -151,6 +161,9 @@ func (u *udpServer) respond(w *worker) error {
 	if w.hooks == nil || w.hooks.SendMsg == nil {
 		n, e = sysSendto(u.fd, w.buf[:size], &u.peer, u.plen)
 	} else {
+		// Addressed to the request's sender, whether a recvmsg hook or
+		// the plain recvfrom read the request.
+		copy(u.name[:], (*[unix.SizeofSockaddrAny]byte)(unsafe.Pointer(&u.peer))[:u.plen])
 		w.msg = Msg{Buf: w.buf[:size], Name: u.name[:u.plen], NameLen: int(u.plen)}
 		var err error
 		if n, e, err = w.callPacketHook(w.hooks.SendMsg, "sendmsg", u.fd, 0); err != nil {
@@ -158,9 +171,13 @@ func (u *udpServer) respond(w *worker) error {
 		}
 	}
 	if e != 0 {
-		// The client's buffer is full or it has gone: this transaction is
-		// lost, as it would be on a network; the client resends.
-		return nil
+		if udpTransient(e) {
+			// The client's buffer is full or it has gone: this
+			// transaction is lost, as it would be on a network; the
+			// client resends.
+			return nil
+		}
+		return w.ioFailure("sendmsg", "sendto", e)
 	}
 	w.c.bytesWritten += uint64(n)
 	w.c.packetsWritten++
@@ -179,7 +196,13 @@ type udpClient struct {
 	paused  bool
 	quota   int64
 	sentAt  time.Duration
-	lost    uint64
+	// rr: seq is the sequence number of the request out, carried in its
+	// first seqLen bytes (seqMask: the values those bytes hold); bit k
+	// of answered is set when request seq-k has had its response.
+	seq      uint64
+	seqLen   int
+	seqMask  uint64
+	answered uint64
 }
 
 type udpClientSetup struct{}
@@ -202,6 +225,8 @@ func newUDPClient(w *worker, id int, to netip.AddrPort) (*udpClient, error) {
 		return nil, err
 	}
 	f := &udpClient{fd: fd, id: id, ai: ai, rr: w.s.opts.Workload == UDPRR, quota: w.s.quota(id)}
+	f.seqLen = min(w.s.opts.RequestSize, w.s.opts.ResponseSize, seqSize)
+	f.seqMask = math.MaxUint64 >> (64 - 8*f.seqLen)
 	if err := w.s.bindLocal(fd); err != nil {
 		w.closeSocket(fd, ai)
 		return nil, err
@@ -224,6 +249,10 @@ func (f *udpClient) begin(w *worker) error {
 	f.running = true
 	w.active++
 	if f.rr {
+		if w.timerAt == 0 {
+			// The resend timers: every request sets its flow's.
+			w.timerAt = w.now + w.s.opts.UDPTimeout
+		}
 		if err := w.poll.Mod(f.fd, unix.EPOLLIN, int32(f.fd)); err != nil {
 			return err
 		}
@@ -253,17 +282,23 @@ func (f *udpClient) handle(w *worker, ev uint32) error {
 	return nil
 }
 
-// request sends one request datagram.
+// request sends one request datagram, under a new sequence number.
 func (f *udpClient) request(w *worker) error {
 	size := w.s.opts.RequestSize
+	f.seq++
+	f.answered <<= 1
+	putSeq(w.buf[:f.seqLen], f.seq)
 	n, e, err := w.write(f.fd, w.buf[:size])
 	if err != nil {
 		return err
 	}
 	f.waiting, f.sentAt = true, w.now
 	if e != 0 {
-		// Dropped before it left: the resend timer covers it, as a loss.
-		return nil
+		if udpTransient(e) {
+			// Dropped before it left: the resend timer covers it, as a loss.
+			return nil
+		}
+		return fmt.Errorf("flow %d: %w", f.id, w.ioFailure("sendmsg", "write", e))
 	}
 	w.c.bytesWritten += uint64(n)
 	w.c.packetsWritten++
@@ -278,16 +313,23 @@ func (f *udpClient) response(w *worker) error {
 			return err
 		}
 		if e != 0 {
-			if isAgain(e) || e == unix.ECONNREFUSED {
+			if udpTransient(e) {
 				return nil
 			}
-			return fmt.Errorf("flow %d: read: %w", f.id, e)
+			return fmt.Errorf("flow %d: %w", f.id, w.ioFailure("recvmsg", "read", e))
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.packetsRead++
-		if !f.waiting {
-			continue // a late answer to a request already resent
+		// The server echoes the request, sequence number first.
+		switch k := (f.seq - getSeq(w.buf[:f.seqLen])) & f.seqMask; {
+		case k < 64 && f.answered&(1<<k) != 0:
+			w.c.udpDuplicates++ // a request answered twice
+			continue
+		case k != 0 || !f.waiting:
+			w.c.udpStale++ // a late answer to a request since resent
+			continue
 		}
+		f.answered |= 1
 		f.waiting = false
 		w.c.transactions++
 		w.recordLatency(w.stamp() - f.sentAt)
@@ -309,17 +351,41 @@ func (f *udpClient) response(w *worker) error {
 	return nil
 }
 
-// resendAfter is how long a udp_rr flow waits for a lost response before
-// it sends a new request.
-const resendAfter = 200 * time.Millisecond
-
-// tick resends the request of a flow whose response never came.
-func (f *udpClient) tick(w *worker) error {
-	if !f.rr || !f.running || !f.waiting || f.paused || w.now-f.sentAt < resendAfter {
-		return nil
+// tick resends the request of a flow whose response has not come within
+// --udp-timeout, and returns when the flow's timer falls due next.
+func (f *udpClient) tick(w *worker) (time.Duration, error) {
+	if !f.rr || !f.running || !f.waiting || f.paused {
+		return 0, nil
 	}
-	f.lost++
-	return f.request(w)
+	if due := f.sentAt + w.s.opts.UDPTimeout; w.now < due {
+		return due, nil
+	}
+	w.c.udpResends++
+	if err := f.request(w); err != nil {
+		return 0, err
+	}
+	return f.sentAt + w.s.opts.UDPTimeout, nil
+}
+
+// seqSize is the most bytes of a udp_rr request that carry its sequence
+// number: all of it fits in 8, and fewer hold its low bytes.
+const seqSize = 8
+
+// putSeq writes the low len(b) bytes of seq into b, big-endian.
+func putSeq(b []byte, seq uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte(seq)
+		seq >>= 8
+	}
+}
+
+// getSeq reads the sequence number putSeq wrote into b.
+func getSeq(b []byte) uint64 {
+	var seq uint64
+	for _, c := range b {
+		seq = seq<<8 | uint64(c)
+	}
+	return seq
 }
 
 // stream sends datagrams while the socket is writable.
@@ -331,10 +397,10 @@ func (f *udpClient) stream(w *worker) error {
 			return err
 		}
 		if e != 0 {
-			if isAgain(e) || e == unix.ENOBUFS || e == unix.ECONNREFUSED {
+			if udpTransient(e) {
 				return nil
 			}
-			return fmt.Errorf("flow %d: write: %w", f.id, e)
+			return fmt.Errorf("flow %d: %w", f.id, w.ioFailure("sendmsg", "write", e))
 		}
 		w.c.bytesWritten += uint64(n)
 		w.c.packetsWritten++

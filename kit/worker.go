@@ -56,6 +56,9 @@ type worker struct {
 	finished bool          // the last sample is taken
 	pending  int           // client flows still connecting
 	active   int           // flows that have not finished their transaction quota
+	// timerAt is when the flows' timers next need a look (0: no timers).
+	// No timer falls due before it; it may be early.
+	timerAt time.Duration
 
 	c   counters
 	tcp tcpTotals // TCP_INFO of the connections that ended
@@ -80,6 +83,9 @@ type counters struct {
 	packetsRead    uint64
 	packetsWritten uint64
 	connections    uint64
+	// A udp_rr client's: requests resent, and responses to a request
+	// already answered or to one since resent.
+	udpResends, udpDuplicates, udpStale uint64
 }
 
 func (c *counters) add(o *counters) {
@@ -89,12 +95,17 @@ func (c *counters) add(o *counters) {
 	c.packetsRead += o.packetsRead
 	c.packetsWritten += o.packetsWritten
 	c.connections += o.connections
+	c.udpResends += o.udpResends
+	c.udpDuplicates += o.udpDuplicates
+	c.udpStale += o.udpStale
 }
 
-// ticker is a flow with work to do once an interval (resending a lost
-// datagram).
+// ticker is a flow with a timer: a udp_rr client resends a request that
+// went unanswered for --udp-timeout.
 type ticker interface {
-	tick(w *worker) error
+	// tick does what fell due by w.now and returns when the flow's timer
+	// next falls due (0: it is not set).
+	tick(w *worker) (time.Duration, error)
 }
 
 // flow is one workload connection's state machine.
@@ -265,6 +276,11 @@ func (w *worker) loop() error {
 				}
 			}
 		}
+		if w.timerAt > 0 && w.now >= w.timerAt {
+			if err := w.runTimers(); err != nil {
+				return err
+			}
+		}
 		if w.started && w.stopAt == 0 && w.now >= w.next {
 			w.sample()
 		}
@@ -357,22 +373,42 @@ func (w *worker) timeout() time.Duration {
 	if w.deadline > 0 && w.deadline < until {
 		until = w.deadline
 	}
+	if w.timerAt > 0 && w.timerAt < until {
+		until = w.timerAt
+	}
 	if until <= now {
 		return 0
 	}
 	return until - now
 }
 
+// runTimers runs the timers of the flows that have one and sets timerAt
+// to the earliest that is still set. A timer set after this look falls due
+// at least --udp-timeout from now, so timerAt is at most that far away:
+// the flows set their timers without telling the worker, and the loop
+// costs nothing per datagram.
+func (w *worker) runTimers() error {
+	next := w.now + w.s.opts.UDPTimeout
+	for _, f := range w.flows {
+		t, ok := f.(ticker)
+		if !ok {
+			continue
+		}
+		due, err := t.tick(w)
+		if err != nil {
+			return err
+		}
+		if due > 0 && due < next {
+			next = due
+		}
+	}
+	w.timerAt = next
+	return nil
+}
+
 // sample records the counters at the end of each interval that passed.
 func (w *worker) sample() {
 	iv := w.s.opts.Interval
-	for _, f := range w.flows {
-		if t, ok := f.(ticker); ok {
-			if err := t.tick(w); err != nil {
-				w.s.fail(err)
-			}
-		}
-	}
 	for w.now >= w.next {
 		w.record(w.next)
 		w.next += iv

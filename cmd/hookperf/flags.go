@@ -150,6 +150,7 @@ var flagSpecs = []flagSpec{
 	{"U", "pin-cpu", noValue, "", "pin worker i to CPU i", boolFlag(func(c *config) *bool { return &c.opts.PinCPU })},
 	{"n", "dry-run", noValue, "", "print the options and exit", boolFlag(func(c *config) *bool { return &c.opts.DryRun })},
 	{"", "spin", needsValue, "N", "poll N times without blocking before each sleep (busy polling: fewer wake-ups, more CPU); default -1: 16 on a udp_stream receiver, else 0", intFlag(func(c *config) *int { return &c.opts.Spin })},
+	{"", "udp-timeout", needsValue, "SECONDS", "udp_rr: resend a request unanswered this long (default 0.2)", secondsFlag(func(c *config) *time.Duration { return &c.opts.UDPTimeout })},
 	{"", "listen-backlog", needsValue, "N", "listen(2) backlog", intFlag(func(c *config) *int { return &c.opts.ListenBacklog })},
 	{"m", "max-pacing-rate", needsValue, "RATE", "SO_MAX_PACING_RATE in bytes/s (suffixes k, M, G)", func(c *config, v string) error {
 		n, err := kit.ParseRate(v)

@@ -64,6 +64,7 @@ func TestParseArgs(t *testing.T) {
 			c.maerts, c.local, c.opts.EnableRead, c.opts.EnableWrite = true, true, true, false
 		})},
 		{"--mark", []string{"udp_rr", "--mark", "0x10"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Mark = 16 })},
+		{"--udp-timeout", []string{"udp_rr", "--udp-timeout", "0.05"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.UDPTimeout = 50 * time.Millisecond })},
 		{"bundle ending in a flag with a value -cEF8", []string{"tcp_rr", "-cEF8"}, wantConfig(kit.TCPRR, func(c *config) {
 			c.opts.Client, c.opts.EdgeTrigger, c.opts.NumFlows = true, true, 8
 		})},
@@ -244,6 +245,7 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"tcp_rr", "--listen-backlog", "0"}, "--listen-backlog"},
 		{[]string{"tcp_rr", "--min-rto", "-1"}, "--min-rto"},
 		{[]string{"udp_rr", "-m", "1M"}, "-m/--max-pacing-rate"},
+		{[]string{"udp_rr", "--udp-timeout", "0"}, "--udp-timeout"},
 		{[]string{"udp_stream", "--congestion-control", "cubic"}, "--congestion-control"},
 		{[]string{"tcp_stream", "--congestion-control", "a-very-long-name"}, "--congestion-control"},
 		{[]string{"tcp_rr", "-I", "0"}, "-I/--interval"},

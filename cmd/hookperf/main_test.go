@@ -84,6 +84,9 @@ func checkRun(t testing.TB, w string, kv map[string]string, percentiles ...strin
 	if w == "udp_stream" {
 		want = append(want, []string{"sender_throughput_Mbps", "packets_read", "packets_written"})
 	}
+	if w == "udp_rr" {
+		want = append(want, []string{"packets_read", "packets_written", "udp_resends", "udp_duplicates", "udp_stale"})
+	}
 	if missing := missingKeys(kv, want...); len(missing) > 0 {
 		t.Errorf("%s output lacks keys %q", w, missing)
 	}
@@ -492,6 +495,10 @@ func TestJSONFixedTypes(t *testing.T) {
 		t.Errorf("options (-want +got):\n%s", diff)
 	}
 	assert.Equal(t, doc.Results["num_transactions"], float64(100))
+	for _, k := range []string{"udp_resends", "udp_duplicates", "udp_stale"} {
+		_, ok := doc.Results[k].(float64)
+		assert.Assert(t, ok, "results[%q] = %#v, want a number", k, doc.Results[k])
+	}
 }
 
 func TestAllSamplesCSV(t *testing.T) {

@@ -75,3 +75,51 @@ print((is_client() and "client" or "server") .. " " .. args.tag .. " " .. n[1])
 	// The server reads each of the 100 requests, and the client's EOF.
 	assert.Assert(t, strings.HasPrefix(s.stdout, "server s 101\n"), "%s", s)
 }
+
+// TestUDPPacketHookAlone: each packet hook a UDP side calls, alone, as a
+// pass-through leaves the workload measuring; returning an errno that is
+// no passing loss ends the run with status 1 and a line that names the
+// hook and the errno.
+func TestUDPPacketHookAlone(t *testing.T) {
+	t.Parallel()
+	type hookCase struct{ workload, hook string }
+	cases := []hookCase{
+		{"udp_rr", "client_sendmsg"}, {"udp_rr", "client_recvmsg"},
+		{"udp_rr", "server_sendmsg"}, {"udp_rr", "server_recvmsg"},
+		{"udp_stream", "client_sendmsg"}, {"udp_stream", "server_recvmsg"},
+	}
+	for _, tc := range cases {
+		call := "recvmsg"
+		if strings.HasSuffix(tc.hook, "sendmsg") {
+			call = "sendmsg"
+		}
+		length := "-50"
+		if tc.workload == "udp_stream" {
+			length = "0.3"
+		}
+		t.Run(tc.workload+"/"+tc.hook+"/pass-through", func(t *testing.T) {
+			t.Parallel()
+			script := writeScript(t, "pass.lua", tc.hook+"(function(fd, m, f) return "+call+"(fd, m, f) end)")
+			kv := mustSucceed(t, tc.workload, "--local", "-l", length, "--script", script)
+			if tc.workload == "udp_rr" {
+				assert.Equal(t, kv["num_transactions"], "50")
+				assert.Equal(t, kv["udp_resends"], "0")
+			} else {
+				assert.Assert(t, num(t, kv, "throughput_Mbps") > 0, "throughput_Mbps=%s", kv["throughput_Mbps"])
+			}
+		})
+		t.Run(tc.workload+"/"+tc.hook+"/EBADF", func(t *testing.T) {
+			t.Parallel()
+			script := writeScript(t, "ebadf.lua", tc.hook+"(function(fd, m, f) return "+call+"(-1, m, f) end)")
+			r := runBin(t, tc.workload, "--local", "-l", "20", "--script", script)
+			assert.Equal(t, r.code, 1, "%s", r)
+			side := strings.TrimSuffix(tc.hook, "_"+call)
+			want := side + " worker 0: "
+			if side == "client" {
+				want += "flow 0: "
+			}
+			want += tc.hook + " returned EBADF (bad file descriptor)"
+			assert.Assert(t, strings.Contains(r.stderr, want), "want %q in\n%s", want, r)
+		})
+	}
+}
