@@ -182,8 +182,10 @@ func TestUDPRRMatchesResponsesToRequests(t *testing.T) {
 					resentAfter := srv.arrivals[1].Sub(srv.arrivals[0])
 					assert.Assert(t, resentAfter >= 150*time.Millisecond && resentAfter <= 600*time.Millisecond, "resent after %v", resentAfter)
 				}
-				// The resend's latency is its own round trip, not the wait.
-				assert.Assert(t, c.Latency.Max < 150*time.Millisecond, "latency max %v", c.Latency.Max)
+				// The resend's latency is its own round trip (in the late
+				// case ~100ms of it waits for the server), not measured
+				// from the first request (>= 300ms there).
+				assert.Assert(t, c.Latency.Max < 250*time.Millisecond, "latency max %v", c.Latency.Max)
 			})
 		}
 	}
