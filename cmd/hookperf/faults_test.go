@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,13 +169,13 @@ func TestPacketHookMatrix(t *testing.T) {
 		t.Run(tc.workload+"/"+tc.hook+"/pass-through", func(t *testing.T) {
 			t.Parallel()
 			script := writeScript(t, "pass.lua", fmt.Sprintf("%s(function(fd, msg, flags) return %s(fd, msg, flags) end)\n", tc.hook, call))
-			kv := mustSucceed(t, append(args, "--script", script)...)
+			kv := mustSucceed(t, slices.Concat(args, []string{"--script", script})...)
 			assert.Assert(t, num(t, kv, key) > 0, "%s=%s", key, kv[key])
 		})
 		t.Run(tc.workload+"/"+tc.hook+"/error", func(t *testing.T) {
 			t.Parallel()
 			script := writeScript(t, "fail.lua", fmt.Sprintf("%s(function(fd, msg, flags) local _, err = %s(-1, msg, flags) return nil, err end)\n", tc.hook, call))
-			r := runBin(t, append(args, "--script", script)...)
+			r := runBin(t, slices.Concat(args, []string{"--script", script})...)
 			assert.Equal(t, r.code, 1, "%s", r)
 			side := strings.TrimSuffix(tc.hook, "_"+call)
 			want := tc.hook + " returned EBADF (bad file descriptor)"

@@ -295,5 +295,5 @@ func usage(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-32s %s\n", name, f.help)
 	}
-	fmt.Fprintln(w, "\nexit status: 0 done, 1 the run failed, 2 usage or script error, n from a script's os.exit(n)")
+	fmt.Fprintln(w, "\nexit status: 0 done, 1 the run failed, 2 usage or script error, 130/143 interrupted by SIGINT/SIGTERM (the report so far is printed), n from a script's os.exit(n)")
 }
