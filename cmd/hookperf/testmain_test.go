@@ -47,7 +47,36 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building hookperf: %v\n", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if left := leftProcesses(hookperfBin); code == 0 && len(left) > 0 {
+		// Every test reaps what it started; a process still running now
+		// was started by one of them (the server of a split --local run)
+		// and outlived it.
+		fmt.Fprintf(os.Stderr, "leak: hookperf processes still running: %v\n", left)
+		code = 1
+	}
+	return code
+}
+
+// leftProcesses lists the processes running bin, after a moment for
+// those that are ending.
+func leftProcesses(bin string) []int {
+	var pids []int
+	for try := 0; try < 20; try++ {
+		pids = pids[:0]
+		dirs, _ := filepath.Glob("/proc/[0-9]*")
+		for _, d := range dirs {
+			if exe, err := os.Readlink(filepath.Join(d, "exe")); err == nil && exe == bin {
+				pid, _ := strconv.Atoi(filepath.Base(d))
+				pids = append(pids, pid)
+			}
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return pids
 }
 
 // raceEnabled reports whether this test binary was built with -race.
