@@ -46,6 +46,17 @@ func TestInterruptReportsWhatWasMeasured(t *testing.T) {
 			assert.Assert(t, time.Since(at) < exitBound, "exited %v after the signal", time.Since(at))
 			checkInterrupted(t, r, status, "interrupted ("+name+") after ")
 		})
+		t.Run("local split/"+name, func(t *testing.T) {
+			t.Parallel()
+			// Too few open files for both sides: the server runs in a
+			// child process, which the client ends.
+			p := startBin(t, "/bin/sh", t.TempDir(), "-c", `ulimit -n 120 && exec "$0" "$@"`, hookperfBin, "tcp_rr", "--local", "-F", "50", "-l", "30")
+			at := p.signalAfter(2*time.Second, sig)
+			r := p.wait(procTimeout)
+			assert.Assert(t, time.Since(at) < exitBound, "exited %v after the signal", time.Since(at))
+			checkInterrupted(t, r, status, "interrupted ("+name+") after ")
+			assert.Assert(t, num(t, parseKV(t, r.stdout), "remote_throughput") > 0, "no figures from the server process: %s", r)
+		})
 		for _, who := range []string{"client", "server"} {
 			t.Run("two processes/"+who+"/"+name, func(t *testing.T) {
 				t.Parallel()

@@ -134,7 +134,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		printError(stderr, err)
+		if !(splitServer() && in != nil && in.Peer) {
+			// (The client of a split --local run says it was interrupted.)
+			printError(stderr, err)
+		}
 		return exitStatus(err)
 	}
 	if splitServer() {
