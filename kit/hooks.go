@@ -85,9 +85,11 @@ type Hooks struct {
 	RecvErr       PacketHook
 	// Close releases the set when its worker ends (may be nil).
 	Close func()
-	// Interrupt, if set, is called from another goroutine when the worker
-	// should have stopped but has not (a hook stuck in a loop past the
-	// run's end): it must make the running hook return an error soon.
+	// Interrupt, if set, is called from another goroutine, every 250 ms
+	// from StopGrace-250ms after the run ended on, while the worker has
+	// not ended (a hook stuck in a loop or a blocking call): it must make
+	// a hook call that was running at the previous Interrupt too return
+	// an error soon. A hook called after that is not affected.
 	Interrupt func()
 }
 
