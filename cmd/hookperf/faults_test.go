@@ -217,3 +217,38 @@ func TestServerFailureReachesClient(t *testing.T) {
 		})
 	}
 }
+
+// TestUDPRRLossesFromAScript: a script drops a request, delays a
+// response past --udp-timeout and duplicates one; the client resends the
+// lost and the late request once each, and counts the late and the
+// duplicated answers in their own keys, never as transactions.
+func TestUDPRRLossesFromAScript(t *testing.T) {
+	t.Parallel()
+	script := writeScript(t, "lossy.lua", `
+-- The server drops the third request it receives, sends its fifth
+-- answer 300 ms late (past the client's 200 ms --udp-timeout) and its
+-- eighth twice.
+local got, sent = 0, 0
+server_recvmsg(function(fd, msg, flags)
+  local n, err = recvmsg(fd, msg, flags)
+  if n then
+    got = got + 1
+    if got == 3 then return nil, S.t.error("AGAIN") end
+  end
+  return n, err
+end)
+server_sendmsg(function(fd, msg, flags)
+  sent = sent + 1
+  if sent == 5 then nanosleep(0.3) end
+  if sent == 8 then sendmsg(fd, msg, flags) end
+  return sendmsg(fd, msg, flags)
+end)
+`)
+	kv := mustSucceed(t, "udp_rr", "--local", "-l", "-20", "-Q", "8", "-R", "8", "--script", script)
+	got := map[string]string{}
+	for _, k := range []string{"num_transactions", "udp_resends", "udp_stale", "udp_duplicates"} {
+		got[k] = kv[k]
+	}
+	want := map[string]string{"num_transactions": "20", "udp_resends": "2", "udp_stale": "1", "udp_duplicates": "1"}
+	assert.DeepEqual(t, got, want)
+}
