@@ -1,0 +1,92 @@
+package main
+
+// Faults and bad input around a server: connections that are not clients,
+// clients that fail before their test.
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+)
+
+// firstLine is the first line of s.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// TestControlPortSurvivesIdleConnections: two connections that say
+// nothing and one that sends garbage do not keep a client from its test.
+func TestControlPortSurvivesIdleConnections(t *testing.T) {
+	t.Parallel()
+	cport, dport := strconv.Itoa(freePort(t)), strconv.Itoa(freePort(t))
+	sp := start(t, "tcp_rr", "-C", cport, "-P", dport)
+	addr := net.JoinHostPort("127.0.0.1", cport)
+	var conns []net.Conn
+	for i := 0; i < 50 && len(conns) == 0; i++ { // until the server listens
+		if c, err := net.Dial("tcp", addr); err == nil {
+			conns = append(conns, c)
+		} else {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for len(conns) < 3 {
+		c, err := net.Dial("tcp", addr)
+		assert.NilError(t, err)
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		t.Cleanup(func() { c.Close() })
+	}
+	_, err := conns[2].Write([]byte("\x00\x00\x00\x20garbage, not a hello"))
+	assert.NilError(t, err)
+
+	// A client waits 10 s for its welcome; the idle connections must not
+	// spend that.
+	cr := start(t, "tcp_rr", "-c", "-C", cport, "-P", dport, "-l", "1").wait(8 * time.Second)
+	assert.Equal(t, cr.code, 0, "client: %s", cr)
+	sr := sp.wait(procTimeout)
+	assert.Equal(t, sr.code, 0, "server: %s", sr)
+	checkPair(t, "tcp_rr", parseKV(t, sr.stdout), parseKV(t, cr.stdout))
+}
+
+// TestServerOutlivesRefusedClients: a client that fails on its own
+// options, or that the server refuses, leaves the server waiting for the
+// next, which it serves.
+func TestServerOutlivesRefusedClients(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		args  []string
+		code  int
+		first string // the first line on stderr
+	}{
+		{"unknown congestion control", []string{"--congestion-control", "nonexistent"}, 2,
+			`hookperf: --congestion-control: this kernel has no "nonexistent" (it has: `},
+		{"wrong magic", []string{"--magic", "7"}, 1,
+			"hookperf: control: the server refused: wrong magic 7 (this server's is 42)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cport, dport := strconv.Itoa(freePort(t)), strconv.Itoa(freePort(t))
+			sp := start(t, "tcp_rr", "-C", cport, "-P", dport)
+			client := []string{"tcp_rr", "-c", "-C", cport, "-P", dport, "-l", "1"}
+			bad := start(t, append(client, tc.args...)...).wait(procTimeout)
+			assert.Equal(t, bad.code, tc.code, "%s", bad)
+			assert.Equal(t, bad.stdout, "")
+			assert.Equal(t, strings.Count(bad.stderr, "\n"), 1, "one line: %s", bad)
+			assert.Assert(t, strings.HasPrefix(firstLine(bad.stderr), tc.first), "%s", bad)
+
+			good := start(t, client...).wait(procTimeout)
+			assert.Equal(t, good.code, 0, "%s", good)
+			sr := sp.wait(procTimeout)
+			assert.Equal(t, sr.code, 0, "server: %s", sr)
+			checkPair(t, "tcp_rr", parseKV(t, sr.stdout), parseKV(t, good.stdout))
+		})
+	}
+}
