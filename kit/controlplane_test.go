@@ -2,8 +2,11 @@ package kit
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -328,4 +331,54 @@ func TestHelloWithUnusableOptionsIsRefused(t *testing.T) {
 	assert.NilError(t, err)
 	_, err = wait()
 	assert.NilError(t, err)
+}
+
+// TestServerRefusesDataPortInUse: a data port another socket holds is a
+// usage error when the server starts, before it waits for a client.
+func TestServerRefusesDataPortInUse(t *testing.T) {
+	tests := []struct {
+		name    string
+		w       Workload
+		threads int
+		offset  int // the held port, past the data port
+		reuse   bool
+	}{
+		{"tcp", TCPRR, 1, 0, false},
+		{"udp worker 1's port", UDPRR, 2, 1, false},
+		{"udp reuseport", UDPStream, 2, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			network := "tcp4"
+			if tc.w.IsUDP() {
+				network = "udp4"
+			}
+			port := 0
+			var held interface{ Close() error }
+			for try := 0; try < 20 && held == nil; try++ {
+				ln, err := net.Listen("tcp4", "0.0.0.0:0")
+				assert.NilError(t, err)
+				port = ln.Addr().(*net.TCPAddr).Port
+				ln.Close()
+				if port+tc.offset > 65535 {
+					continue
+				}
+				addr := net.JoinHostPort("0.0.0.0", strconv.Itoa(port+tc.offset))
+				if tc.w.IsUDP() {
+					held, _ = net.ListenPacket(network, addr)
+				} else {
+					held, _ = net.Listen(network, addr)
+				}
+			}
+			assert.Assert(t, held != nil)
+			t.Cleanup(func() { held.Close() })
+			o := localOpts(tc.w)
+			o.ControlPort, o.DataPort, o.NumThreads, o.ReusePort = 0, port, tc.threads, tc.reuse
+			_, err := Run(context.Background(), o, SideConfig{})
+			var usage *UsageError
+			assert.Assert(t, errors.As(err, &usage), "%v", err)
+			want := fmt.Sprintf("-P/--port: bind 0.0.0.0:%d: address already in use", port+tc.offset)
+			assert.Equal(t, err.Error(), want)
+		})
+	}
 }

@@ -190,6 +190,9 @@ func (o *Options) Validate() error {
 	}
 	port("-C/--control-port", o.ControlPort)
 	port("-P/--port", o.DataPort)
+	if o.ControlPort != 0 && o.ControlPort == o.DataPort {
+		bad("-P/--port", "the data port must differ from the control port (-C), both %d", o.DataPort)
+	}
 	if o.Client && o.ControlPort == 0 {
 		bad("-C/--control-port", "a client needs the server's control port, got 0")
 	}
@@ -282,6 +285,18 @@ func (o *Options) Validate() error {
 		bad("--gobench", "and --json are two formats of the same report: choose one")
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateLocal checks the options of a run of both sides in one process
+// (RunLocal, --local): Validate's checks, with a client's, since the
+// shape of such a run is its client's.
+func (o *Options) ValidateLocal() error {
+	c := *o
+	c.Client = true
+	if c.ControlPort == 0 {
+		c.ControlPort = DefaultControlPort // the server picks one
+	}
+	return c.Validate()
 }
 
 // Directions tells which side writes and which reads in a stream

@@ -52,15 +52,16 @@ func listenServer(opts *Options, cfg *SideConfig) (*server, error) {
 	if srv.addr.Addr().IsUnspecified() {
 		srv.addr = netip.AddrPortFrom(loopback(bind.Is6()), srv.addr.Port())
 	}
-	if opts.DataPort == 0 {
-		err := onSideThread(cfg, func() (err error) {
+	err = onSideThread(cfg, func() (err error) {
+		if opts.DataPort == 0 {
 			opts.DataPort, err = pickDataPort(opts, bind)
 			return err
-		})
-		if err != nil {
-			srv.ln.Close()
-			return nil, err
 		}
+		return probeDataPorts(opts, bind)
+	})
+	if err != nil {
+		srv.ln.Close()
+		return nil, &UsageError{Err: err}
 	}
 	if cfg.Listening != nil {
 		cfg.Listening(srv.addr)

@@ -90,3 +90,42 @@ func TestServerOutlivesRefusedClients(t *testing.T) {
 		})
 	}
 }
+
+// TestBadInputFoundAtStart: input that used to fail late (after the test,
+// or when a client came) is a usage error before any traffic, in one line.
+func TestBadInputFoundAtStart(t *testing.T) {
+	t.Parallel()
+	held, err := net.Listen("tcp4", "0.0.0.0:0")
+	assert.NilError(t, err)
+	t.Cleanup(func() { held.Close() })
+	heldPort := strconv.Itoa(held.Addr().(*net.TCPAddr).Port)
+	cport := strconv.Itoa(freePort(t))
+	tests := []struct {
+		name string
+		args []string
+		want string // the one line on stderr
+	}{
+		{"unwritable -A", []string{"tcp_rr", "--local", "-l", "10", "-A=/proc/x.csv"},
+			"hookperf: -A/--all-samples: open /proc/x.csv: no such file or directory"},
+		{"unwritable -A on a server", []string{"tcp_rr", "-C", cport, "--all-samples=/proc/x.csv"},
+			"hookperf: -A/--all-samples: open /proc/x.csv: no such file or directory"},
+		{"-C equal to -P", []string{"tcp_rr", "-C", cport, "-P", cport},
+			"hookperf: -P/--port: the data port must differ from the control port (-C), both " + cport},
+		{"data port in use", []string{"tcp_rr", "-C", cport, "-P", heldPort},
+			"hookperf: -P/--port: bind 0.0.0.0:" + heldPort + ": address already in use"},
+		{"idle threads, local", []string{"tcp_rr", "--local", "-F", "1", "-T", "4"},
+			"hookperf: -T/--num-threads: 4 threads for 1 flows leaves threads idle; use at most -T 1"},
+		{"idle threads, client", []string{"tcp_rr", "-c", "-C", cport, "-F", "1", "-T", "4"},
+			"hookperf: -T/--num-threads: 4 threads for 1 flows leaves threads idle; use at most -T 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// Well inside -l 10: nothing ran.
+			r := start(t, tc.args...).wait(5 * time.Second)
+			assert.Equal(t, r.code, 2, "%s", r)
+			assert.Equal(t, r.stdout, "", "%s", r)
+			assert.Equal(t, r.stderr, tc.want+"\n")
+		})
+	}
+}

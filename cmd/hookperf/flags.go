@@ -102,14 +102,14 @@ var flagSpecs = []flagSpec{
 	{"H", "host", needsValue, "HOST", "server address (client) or address to bind (server)", func(c *config, v string) error { c.opts.Host = v; return nil }},
 	{"L", "local-host", needsValue, "HOST", "local address to bind", func(c *config, v string) error { c.opts.LocalHost = v; return nil }},
 	{"C", "control-port", needsValue, "PORT", "control port (default 12866)", intFlag(func(c *config) *int { return &c.opts.ControlPort })},
-	{"P", "port", needsValue, "PORT", "data port (default 12867)", intFlag(func(c *config) *int { return &c.opts.DataPort })},
+	{"P", "port", needsValue, "PORT", "data port (default 12867; must differ from -C; a UDP server without --reuseport also uses the next -T - 1 ports)", intFlag(func(c *config) *int { return &c.opts.DataPort })},
 	{"4", "ipv4", noValue, "", "use IPv4", func(c *config, _ string) error { c.opts.Family = kit.IPv4; return nil }},
 	{"6", "ipv6", noValue, "", "use IPv6", func(c *config, _ string) error { c.opts.Family = kit.IPv6; return nil }},
 	{"", "magic", needsValue, "N", "magic number both sides must share (default 42)", uint32Flag(func(c *config) *uint32 { return &c.opts.Magic })},
 	{"", "reuseport", noValue, "", "UDP server threads share one port (SO_REUSEPORT)", boolFlag(func(c *config) *bool { return &c.opts.ReusePort })},
 	{"", "reuseaddr", noValue, "", "SO_REUSEADDR on listening sockets", boolFlag(func(c *config) *bool { return &c.opts.ReuseAddr })},
 	{"F", "num-flows", needsValue, "N", "flows (connections) in all", intFlag(func(c *config) *int { return &c.opts.NumFlows })},
-	{"T", "num-threads", needsValue, "N", "worker threads", intFlag(func(c *config) *int { return &c.opts.NumThreads })},
+	{"T", "num-threads", needsValue, "N", "worker threads (a client: at most -F)", intFlag(func(c *config) *int { return &c.opts.NumThreads })},
 	{"", "num-clients", needsValue, "N", "clients a server waits for", intFlag(func(c *config) *int { return &c.opts.NumClients })},
 	{"l", "test-length", needsValue, "SECONDS", "test length; negative: that many transactions (rr)", func(c *config, v string) error {
 		c.opts.TestLength, c.opts.Transactions = 0, 0
@@ -169,7 +169,7 @@ var flagSpecs = []flagSpec{
 	}},
 	{"", "congestion-control", needsValue, "NAME", "TCP_CONGESTION, e.g. cubic", func(c *config, v string) error { c.opts.CongestionControl = v; return nil }},
 	{"I", "interval", needsValue, "SECONDS", "sampling interval (default 1)", secondsFlag(func(c *config) *time.Duration { return &c.opts.Interval })},
-	{"A", "all-samples", optionalValue, "FILE", "write every sample as CSV (default samples.csv)", func(c *config, v string) error {
+	{"A", "all-samples", optionalValue, "FILE", "write every sample as CSV (default samples.csv; opened before the run, written after the report)", func(c *config, v string) error {
 		if v == "" {
 			v = "samples.csv"
 		}
