@@ -79,6 +79,10 @@ const (
 	DefaultBacklog             = 4096
 )
 
+// MaxThreads bounds -T: each worker holds an OS thread, and a Go program
+// dies past 10000 of them (both sides of a local run count).
+const MaxThreads = 4096
+
 // SpinAuto lets the kit choose how many times a worker polls before it
 // sleeps: UDPStreamReceiverSpin on a udp_stream receiver, none elsewhere.
 const SpinAuto = -1
@@ -202,7 +206,9 @@ func (o *Options) Validate() error {
 	if o.NumThreads < 1 {
 		bad("-T/--num-threads", "must be at least 1, got %d", o.NumThreads)
 	}
-	if o.NumFlows >= 1 && o.NumThreads > o.NumFlows && o.Client {
+	if o.NumThreads > MaxThreads {
+		bad("-T/--num-threads", "at most %d, got %d", MaxThreads, o.NumThreads)
+	} else if o.NumFlows >= 1 && o.NumThreads > o.NumFlows && o.Client {
 		bad("-T/--num-threads", "%d threads for %d flows leaves threads idle; use at most -T %d", o.NumThreads, o.NumFlows, o.NumFlows)
 	}
 	if o.NumClients < 1 {
@@ -230,7 +236,7 @@ func (o *Options) Validate() error {
 	if o.Workload.IsUDP() && maxMsg > 65507 {
 		maxMsg = 65507
 	}
-	if o.Workload.IsRR() {
+	if o.Workload.IsRR() && o.BufferSize >= 1 { // with a bad -B, -B is the problem
 		if o.RequestSize < 1 || o.RequestSize > maxMsg {
 			bad("-Q/--request-size", "must be in 1..%d (at most -B and one datagram), got %d", maxMsg, o.RequestSize)
 		}

@@ -127,6 +127,9 @@ func TestValidateRejects(t *testing.T) {
 		{"spin too high", TCPRR, func(o *Options) { o.Spin = 1<<20 + 1 }, "--spin"},
 		{"negative flows", TCPRR, func(o *Options) { o.NumFlows = -3 }, "-F/--num-flows"},
 		{"zero threads", TCPRR, func(o *Options) { o.NumThreads = 0 }, "-T/--num-threads"},
+		{"too many threads", TCPRR, func(o *Options) { o.NumThreads, o.NumFlows = MaxThreads+1, MaxThreads+1 }, "-T/--num-threads: at most 4096"},
+		{"zero buffer in rr", TCPRR, func(o *Options) { o.BufferSize = 0 }, "-B/--buffer-size"},
+		{"zero buffer in udp_rr", UDPRR, func(o *Options) { o.BufferSize = 0 }, "-B/--buffer-size"},
 		{"client with idle threads", TCPRR, func(o *Options) { o.Client, o.NumThreads, o.NumFlows = true, 4, 2 }, "-T/--num-threads"},
 		{"zero clients", TCPRR, func(o *Options) { o.NumClients = 0 }, "--num-clients"},
 		{"control port too high", TCPRR, func(o *Options) { o.ControlPort = 65536 }, "-C/--control-port"},
@@ -436,6 +439,28 @@ func TestSpinChoice(t *testing.T) {
 			s := &sideRun{opts: &o, side: tt.side}
 			if got := s.spin(); got != tt.want {
 				t.Errorf("spin() = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFileLimitErrorBlames: the message names the flag that asks for the
+// descriptors.
+func TestFileLimitErrorBlames(t *testing.T) {
+	tests := []struct {
+		name string
+		e    FileLimitError
+		want string
+	}{
+		{"flows", FileLimitError{Flows: 200, Threads: 1, Need: 251, Limit: 120},
+			"-F/--num-flows: 200 flows need about 251 open files, but the limit is 120 (raise it with ulimit -n, or run fewer flows)"},
+		{"threads", FileLimitError{Flows: 4000, Threads: 4000, Need: 32064, Limit: 20000, Local: true},
+			"-T/--num-threads: 4000 threads need about 32064 open files (both sides in one process), but the limit is 20000 (raise it with ulimit -n, or run fewer threads)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.e.Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}

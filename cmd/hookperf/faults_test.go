@@ -4,7 +4,11 @@ package main
 // clients that fail before their test.
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,6 +130,101 @@ func TestBadInputFoundAtStart(t *testing.T) {
 			assert.Equal(t, r.code, 2, "%s", r)
 			assert.Equal(t, r.stdout, "", "%s", r)
 			assert.Equal(t, r.stderr, tc.want+"\n")
+		})
+	}
+}
+
+// TestJSONWithPrintingScript: --json is one JSON document on stdout
+// whatever the script prints; the script's output goes to stderr.
+func TestJSONWithPrintingScript(t *testing.T) {
+	t.Parallel()
+	for _, format := range []string{"--json", "--gobench"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			script, err := filepath.Abs("../../examples/collect-values.lua")
+			assert.NilError(t, err)
+			r := runBin(t, "tcp_stream", "--local", "-l", "1", format, "--script", script)
+			assert.Equal(t, r.code, 0, "%s", r)
+			for _, side := range []string{"client fds:", "server fds:"} {
+				assert.Assert(t, strings.Contains(r.stderr, side), "the script's output belongs on stderr: %s", r)
+				assert.Assert(t, !strings.Contains(r.stdout, side), "the script's output on stdout: %s", r)
+			}
+			if format == "--gobench" {
+				assert.Equal(t, strings.Count(r.stdout, "\n"), 1, "%s", r)
+				return
+			}
+			dec := json.NewDecoder(strings.NewReader(r.stdout))
+			var doc map[string]any
+			assert.NilError(t, dec.Decode(&doc), "%s", r)
+			assert.Assert(t, doc["results"] != nil, "%s", r)
+			_, err = dec.Token()
+			assert.Equal(t, err, io.EOF, "more than one JSON document: %s", r)
+		})
+	}
+}
+
+// TestShebangScript: a script whose first line is #! loads, and its
+// errors keep the file's line numbers.
+func TestShebangScript(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		src   string
+		code  int
+		first string // how the first line on stderr starts, "" for none
+	}{
+		{"runs", "#!/usr/bin/env hookperf\nrun()\nprint('after run')\n", 0, ""},
+		{"syntax error on line 3", "#!/usr/bin/env hookperf\nlocal x = 1\nlocal = 2\n", 2, "hookperf: %s:3: syntax error near '='"},
+		{"runtime error on line 3", "#! hookperf\nlocal t\nprint(t.x)\n", 2, "hookperf: client: %s:3: attempt to index a non-table object(nil) with key 'x'; server: %[1]s:3: "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			script := writeScript(t, "shebang.lua", tc.src)
+			r := runBin(t, "tcp_rr", "--local", "-l", "-100", "--script", script)
+			assert.Equal(t, r.code, tc.code, "%s", r)
+			want := ""
+			if tc.first != "" {
+				want = fmt.Sprintf(tc.first, script)
+			}
+			if want == "" {
+				assert.Equal(t, r.stderr, "", "%s", r)
+			} else {
+				assert.Assert(t, strings.HasPrefix(firstLine(r.stderr), want), "want %q…: %s", want, r)
+			}
+		})
+	}
+}
+
+// TestOneProblemOneLine: each mistake is reported once, naming the flag
+// at fault, with status 2.
+func TestOneProblemOneLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"empty script-arg key", []string{"tcp_rr", "--local", "--script-arg", "=x"},
+			"hookperf: --script-arg: \"=x\" is not key=value with a key\nhookperf: try 'hookperf --help'\n"},
+		{"-4 and -6", []string{"tcp_rr", "--local", "-4", "-6"},
+			"hookperf: -6: not with -4/--ipv4: choose one family\nhookperf: try 'hookperf --help'\n"},
+		{"-6 and --ipv4", []string{"tcp_rr", "--local", "-6", "--ipv4"},
+			"hookperf: --ipv4: not with -6/--ipv6: choose one family\nhookperf: try 'hookperf --help'\n"},
+		{"-B 0 on tcp_rr", []string{"tcp_rr", "--local", "-B", "0"},
+			"hookperf: -B/--buffer-size: must be in 1..67108864, got 0\n"},
+		{"-T 100000", []string{"tcp_rr", "--local", "-T", "100000", "-F", "100000"},
+			"hookperf: -T/--num-threads: at most 4096, got 100000\n"},
+		{"-T 100000 on a server", []string{"tcp_rr", "-T", "100000"},
+			"hookperf: -T/--num-threads: at most 4096, got 100000\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, append(tc.args, "-C", strconv.Itoa(freePort(t)))...).wait(10 * time.Second)
+			assert.Equal(t, r.code, 2, "%s", r)
+			assert.Equal(t, r.stdout, "")
+			assert.Equal(t, r.stderr, tc.stderr)
 		})
 	}
 }

@@ -103,8 +103,8 @@ var flagSpecs = []flagSpec{
 	{"L", "local-host", needsValue, "HOST", "local address to bind", func(c *config, v string) error { c.opts.LocalHost = v; return nil }},
 	{"C", "control-port", needsValue, "PORT", "control port (default 12866)", intFlag(func(c *config) *int { return &c.opts.ControlPort })},
 	{"P", "port", needsValue, "PORT", "data port (default 12867; must differ from -C; a UDP server without --reuseport also uses the next -T - 1 ports)", intFlag(func(c *config) *int { return &c.opts.DataPort })},
-	{"4", "ipv4", noValue, "", "use IPv4", func(c *config, _ string) error { c.opts.Family = kit.IPv4; return nil }},
-	{"6", "ipv6", noValue, "", "use IPv6", func(c *config, _ string) error { c.opts.Family = kit.IPv6; return nil }},
+	{"4", "ipv4", noValue, "", "use IPv4 (not with -6)", func(c *config, _ string) error { return c.setFamily(kit.IPv4) }},
+	{"6", "ipv6", noValue, "", "use IPv6 (not with -4)", func(c *config, _ string) error { return c.setFamily(kit.IPv6) }},
 	{"", "magic", needsValue, "N", "magic number both sides must share (default 42)", uint32Flag(func(c *config) *uint32 { return &c.opts.Magic })},
 	{"", "reuseport", noValue, "", "UDP server threads share one port (SO_REUSEPORT)", boolFlag(func(c *config) *bool { return &c.opts.ReusePort })},
 	{"", "reuseaddr", noValue, "", "SO_REUSEADDR on listening sockets", boolFlag(func(c *config) *bool { return &c.opts.ReuseAddr })},
@@ -187,15 +187,15 @@ var flagSpecs = []flagSpec{
 	{"", "warmup", needsValue, "SECONDS", "leave the first seconds out of the headline figures", secondsFlag(func(c *config) *time.Duration { return &c.opts.Warmup })},
 	{"", "script", needsValue, "FILE", "Lua script with hooks", func(c *config, v string) error { c.script = v; return nil }},
 	{"", "script-arg", needsValue, "KEY=VALUE", "a value for the script's args table (repeatable)", func(c *config, v string) error {
-		if !strings.Contains(v, "=") {
-			return fmt.Errorf("%q is not key=value", v)
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return fmt.Errorf("%q is not key=value with a key", v)
 		}
 		c.scriptArgs = append(c.scriptArgs, v)
 		return nil
 	}},
 	{"", "local", noValue, "", "run server and client in this process over loopback", boolFlag(func(c *config) *bool { return &c.local })},
-	{"", "json", noValue, "", "one JSON document on stdout", boolFlag(func(c *config) *bool { return &c.opts.JSON })},
-	{"", "gobench", noValue, "", "one line in Go's benchmark format on stdout, for benchstat", boolFlag(func(c *config) *bool { return &c.opts.GoBench })},
+	{"", "json", noValue, "", "one JSON document on stdout (a script's print and io.write go to stderr)", boolFlag(func(c *config) *bool { return &c.opts.JSON })},
+	{"", "gobench", noValue, "", "one line in Go's benchmark format on stdout, for benchstat (a script's print and io.write go to stderr)", boolFlag(func(c *config) *bool { return &c.opts.GoBench })},
 	{"V", "logtostderr", noValue, "", "log progress to stderr", boolFlag(func(c *config) *bool { return &c.opts.LogToStderr })},
 	{"", "version", noValue, "", "print the version and exit", boolFlag(func(c *config) *bool { return &c.version })},
 	{"h", "help", noValue, "", "this help", boolFlag(func(c *config) *bool { return &c.help })},
@@ -329,6 +329,16 @@ func parseArgs(args []string) (*config, error) {
 		c.opts.EnableRead, c.opts.EnableWrite = reads, !reads
 	}
 	return c, errors.Join(errs...)
+}
+
+// setFamily sets -4 or -6; the two together are refused.
+func (c *config) setFamily(f kit.Family) error {
+	if c.opts.Family != kit.Unspec && c.opts.Family != f {
+		other := map[kit.Family]string{kit.IPv4: "-4/--ipv4", kit.IPv6: "-6/--ipv6"}[c.opts.Family]
+		return fmt.Errorf("not with %s: choose one family", other)
+	}
+	c.opts.Family = f
+	return nil
 }
 
 func isNumber(s string) bool {

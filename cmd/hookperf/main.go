@@ -167,6 +167,10 @@ func exitStatus(err error) int {
 // runs once per side), and returns the result to report.
 func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client kit.SideConfig, out, stderr io.Writer) (*kit.Result, error) {
 	env := luahooks.Env{Args: map[string]string{}, Out: out, Err: stderr}
+	if c.opts.JSON || c.opts.GoBench {
+		// stdout holds the one report a program parses.
+		env.Out = stderr
+	}
 	for _, kv := range c.scriptArgs {
 		k, v, _ := strings.Cut(kv, "=")
 		env.Args[k] = v
