@@ -32,6 +32,9 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 			return res, &UsageError{Err: fmt.Errorf("-L/--local-host: %w", err)}
 		}
 	}
+	if err := probeSocketOptions(opts, cfg, familyOf(addr)); err != nil {
+		return res, err
+	}
 	control := netip.AddrPortFrom(addr, uint16(opts.ControlPort))
 	var nc net.Conn
 	if err := onSideThread(cfg, func() (err error) { nc, err = dialControl(ctx, control); return err }); err != nil {

@@ -2,8 +2,11 @@ package kit
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +107,6 @@ func TestServerEndsWhenClientVanishes(t *testing.T) {
 		act  func(c net.Conn)
 		want string
 	}{
-		{"closes before start", func(c net.Conn) {}, "vanished"},
 		{"closes after start", func(c net.Conn) {
 			_ = writeMessage(c, &message{Type: msgStart}, time.Second)
 			time.Sleep(100 * time.Millisecond)
@@ -113,7 +115,8 @@ func TestServerEndsWhenClientVanishes(t *testing.T) {
 			_ = writeMessage(c, &message{Type: msgStart}, time.Second)
 			time.Sleep(2 * time.Second)
 		}, "no word from client"},
-		{"gives up", func(c net.Conn) {
+		{"gives up after start", func(c net.Conn) {
+			_ = writeMessage(c, &message{Type: msgStart}, time.Second)
 			_ = writeMessage(c, &message{Type: msgAbort, Error: "out of coffee"}, time.Second)
 			time.Sleep(100 * time.Millisecond)
 		}, "out of coffee"},
@@ -132,6 +135,85 @@ func TestServerEndsWhenClientVanishes(t *testing.T) {
 			assert.Assert(t, time.Since(start) < 5*time.Second, "took %v", time.Since(start))
 		})
 	}
+}
+
+// TestServerOutlivesClientLostBeforeStart: a client that was welcomed but
+// never started is dropped, and the server serves the next one.
+func TestServerOutlivesClientLostBeforeStart(t *testing.T) {
+	tests := []struct {
+		name string
+		act  func(c net.Conn)
+	}{
+		{"closes", func(c net.Conn) {}},
+		{"gives up", func(c net.Conn) {
+			_ = writeMessage(c, &message{Type: msgAbort, Error: "out of coffee"}, time.Second)
+		}},
+		{"falls silent", func(c net.Conn) { time.Sleep(time.Second) }},
+		{"says stop", func(c net.Conn) {
+			_ = writeMessage(c, &message{Type: msgStop, Figures: &Figures{}}, time.Second)
+			time.Sleep(100 * time.Millisecond)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			o := localOpts(TCPRR)
+			addr, wait := startServer(t, ctx, o, SideConfig{PeerTimeout: 500 * time.Millisecond})
+			fakeClient(t, addr, o, tc.act)
+			co := clientOf(o, addr)
+			co.TestLength, co.Transactions = 0, 300
+			_, err := Run(ctx, co, SideConfig{PeerTimeout: 500 * time.Millisecond})
+			assert.NilError(t, err)
+			s, err := wait()
+			assert.NilError(t, err)
+			assert.Equal(t, s.Transactions, uint64(300), "the server counts the second client's transactions only")
+		})
+	}
+}
+
+// TestIdleControlConnectionsDoNotLockOut: connections that say nothing
+// or garbage do not keep a real client waiting for its welcome.
+func TestIdleControlConnectionsDoNotLockOut(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o := localOpts(TCPRR)
+	addr, wait := startServer(t, ctx, o, SideConfig{})
+	for _, junk := range []string{"", "", "\x00\x00\x00\x10{\"type\":"} {
+		c, err := net.Dial("tcp", addr.String())
+		assert.NilError(t, err)
+		t.Cleanup(func() { c.Close() })
+		if junk != "" {
+			_, err = c.Write([]byte(junk))
+			assert.NilError(t, err)
+		}
+	}
+	// Far less than the 10 s a client waits for its welcome.
+	_, err := Run(ctx, clientOf(o, addr), SideConfig{PeerTimeout: 2 * time.Second})
+	assert.NilError(t, err)
+	_, err = wait()
+	assert.NilError(t, err)
+}
+
+// TestBusyServerTurnsClientsAway: a client that comes while a test runs
+// is told at once that the server is busy.
+func TestBusyServerTurnsClientsAway(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	o := localOpts(TCPRR)
+	o.TestLength = 2 * time.Second
+	addr, wait := startServer(t, ctx, o, SideConfig{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, clientOf(o, addr), SideConfig{})
+		first <- err
+	}()
+	time.Sleep(time.Second)
+	_, err := Run(ctx, clientOf(o, addr), SideConfig{})
+	assert.ErrorContains(t, err, "busy")
+	assert.NilError(t, <-first)
+	_, err = wait()
+	assert.NilError(t, err)
 }
 
 func TestClientEndsWhenServerNeverAnswers(t *testing.T) {
@@ -249,4 +331,54 @@ func TestHelloWithUnusableOptionsIsRefused(t *testing.T) {
 	assert.NilError(t, err)
 	_, err = wait()
 	assert.NilError(t, err)
+}
+
+// TestServerRefusesDataPortInUse: a data port another socket holds is a
+// usage error when the server starts, before it waits for a client.
+func TestServerRefusesDataPortInUse(t *testing.T) {
+	tests := []struct {
+		name    string
+		w       Workload
+		threads int
+		offset  int // the held port, past the data port
+		reuse   bool
+	}{
+		{"tcp", TCPRR, 1, 0, false},
+		{"udp worker 1's port", UDPRR, 2, 1, false},
+		{"udp reuseport", UDPStream, 2, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			network := "tcp4"
+			if tc.w.IsUDP() {
+				network = "udp4"
+			}
+			port := 0
+			var held interface{ Close() error }
+			for try := 0; try < 20 && held == nil; try++ {
+				ln, err := net.Listen("tcp4", "0.0.0.0:0")
+				assert.NilError(t, err)
+				port = ln.Addr().(*net.TCPAddr).Port
+				ln.Close()
+				if port+tc.offset > 65535 {
+					continue
+				}
+				addr := net.JoinHostPort("0.0.0.0", strconv.Itoa(port+tc.offset))
+				if tc.w.IsUDP() {
+					held, _ = net.ListenPacket(network, addr)
+				} else {
+					held, _ = net.Listen(network, addr)
+				}
+			}
+			assert.Assert(t, held != nil)
+			t.Cleanup(func() { held.Close() })
+			o := localOpts(tc.w)
+			o.ControlPort, o.DataPort, o.NumThreads, o.ReusePort = 0, port, tc.threads, tc.reuse
+			_, err := Run(context.Background(), o, SideConfig{})
+			var usage *UsageError
+			assert.Assert(t, errors.As(err, &usage), "%v", err)
+			want := fmt.Sprintf("-P/--port: bind 0.0.0.0:%d: address already in use", port+tc.offset)
+			assert.Equal(t, err.Error(), want)
+		})
+	}
 }

@@ -82,6 +82,10 @@ const (
 	DefaultUDPTimeout = 200 * time.Millisecond
 )
 
+// MaxThreads bounds -T: each worker holds an OS thread, and a Go program
+// dies past 10000 of them (both sides of a local run count).
+const MaxThreads = 4096
+
 // SpinAuto lets the kit choose how many times a worker polls before it
 // sleeps: UDPStreamReceiverSpin on a udp_stream receiver, none elsewhere.
 const SpinAuto = -1
@@ -195,6 +199,9 @@ func (o *Options) Validate() error {
 	}
 	port("-C/--control-port", o.ControlPort)
 	port("-P/--port", o.DataPort)
+	if o.ControlPort != 0 && o.ControlPort == o.DataPort {
+		bad("-P/--port", "the data port must differ from the control port (-C), both %d", o.DataPort)
+	}
 	if o.Client && o.ControlPort == 0 {
 		bad("-C/--control-port", "a client needs the server's control port, got 0")
 	}
@@ -204,7 +211,9 @@ func (o *Options) Validate() error {
 	if o.NumThreads < 1 {
 		bad("-T/--num-threads", "must be at least 1, got %d", o.NumThreads)
 	}
-	if o.NumFlows >= 1 && o.NumThreads > o.NumFlows && o.Client {
+	if o.NumThreads > MaxThreads {
+		bad("-T/--num-threads", "at most %d, got %d", MaxThreads, o.NumThreads)
+	} else if o.NumFlows >= 1 && o.NumThreads > o.NumFlows && o.Client {
 		bad("-T/--num-threads", "%d threads for %d flows leaves threads idle; use at most -T %d", o.NumThreads, o.NumFlows, o.NumFlows)
 	}
 	if o.NumClients < 1 {
@@ -232,7 +241,7 @@ func (o *Options) Validate() error {
 	if o.Workload.IsUDP() && maxMsg > 65507 {
 		maxMsg = 65507
 	}
-	if o.Workload.IsRR() {
+	if o.Workload.IsRR() && o.BufferSize >= 1 { // with a bad -B, -B is the problem
 		if o.RequestSize < 1 || o.RequestSize > maxMsg {
 			bad("-Q/--request-size", "must be in 1..%d (at most -B and one datagram), got %d", maxMsg, o.RequestSize)
 		}
@@ -290,6 +299,18 @@ func (o *Options) Validate() error {
 		bad("--gobench", "and --json are two formats of the same report: choose one")
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateLocal checks the options of a run of both sides in one process
+// (RunLocal, --local): Validate's checks, with a client's, since the
+// shape of such a run is its client's.
+func (o *Options) ValidateLocal() error {
+	c := *o
+	c.Client = true
+	if c.ControlPort == 0 {
+		c.ControlPort = DefaultControlPort // the server picks one
+	}
+	return c.Validate()
 }
 
 // Directions tells which side writes and which reads in a stream

@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gotest.tools/v3/assert"
 )
 
 // optTestProblems splits a Validate error into its problems, one a line
@@ -80,7 +82,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"server with more threads than flows", TCPRR, func(o *Options) { o.NumThreads, o.NumFlows = 4, 1 }},
 		{"client with as many threads as flows", TCPRR, func(o *Options) { o.Client, o.NumThreads, o.NumFlows = true, 4, 4 }},
 		{"server picks free ports", TCPRR, func(o *Options) { o.ControlPort, o.DataPort = 0, 0 }},
-		{"highest port", TCPRR, func(o *Options) { o.ControlPort, o.DataPort = 65535, 65535 }},
+		{"highest port", TCPRR, func(o *Options) { o.ControlPort, o.DataPort = 65534, 65535 }},
 		{"transaction count in tcp_rr", TCPRR, func(o *Options) { o.TestLength, o.Transactions = 0, 100 }},
 		{"transaction count in tcp_crr", TCPCRR, func(o *Options) { o.TestLength, o.Transactions = 0, 100 }},
 		{"transaction count in udp_rr", UDPRR, func(o *Options) { o.TestLength, o.Transactions = 0, 1 }},
@@ -126,6 +128,9 @@ func TestValidateRejects(t *testing.T) {
 		{"spin too high", TCPRR, func(o *Options) { o.Spin = 1<<20 + 1 }, "--spin"},
 		{"negative flows", TCPRR, func(o *Options) { o.NumFlows = -3 }, "-F/--num-flows"},
 		{"zero threads", TCPRR, func(o *Options) { o.NumThreads = 0 }, "-T/--num-threads"},
+		{"too many threads", TCPRR, func(o *Options) { o.NumThreads, o.NumFlows = MaxThreads+1, MaxThreads+1 }, "-T/--num-threads: at most 4096"},
+		{"zero buffer in rr", TCPRR, func(o *Options) { o.BufferSize = 0 }, "-B/--buffer-size"},
+		{"zero buffer in udp_rr", UDPRR, func(o *Options) { o.BufferSize = 0 }, "-B/--buffer-size"},
 		{"client with idle threads", TCPRR, func(o *Options) { o.Client, o.NumThreads, o.NumFlows = true, 4, 2 }, "-T/--num-threads"},
 		{"zero clients", TCPRR, func(o *Options) { o.NumClients = 0 }, "--num-clients"},
 		{"control port too high", TCPRR, func(o *Options) { o.ControlPort = 65536 }, "-C/--control-port"},
@@ -133,6 +138,8 @@ func TestValidateRejects(t *testing.T) {
 		{"client without control port", TCPRR, func(o *Options) { o.Client, o.ControlPort = true, 0 }, "-C/--control-port"},
 		{"data port too high", TCPRR, func(o *Options) { o.DataPort = 70000 }, "-P/--port"},
 		{"negative data port", UDPStream, func(o *Options) { o.DataPort = -1 }, "-P/--port"},
+		{"data port equal to control port", TCPRR, func(o *Options) { o.DataPort = o.ControlPort }, "-P/--port"},
+		{"client data port equal to control port", UDPRR, func(o *Options) { o.Client, o.DataPort = true, o.ControlPort }, "-P/--port"},
 		{"negative test length", TCPRR, func(o *Options) { o.TestLength = -time.Second }, "-l/--test-length"},
 		{"zero test length", TCPRR, func(o *Options) { o.TestLength = 0 }, "-l/--test-length"},
 		{"negative transaction count", TCPRR, func(o *Options) { o.Transactions = -5 }, "-l/--test-length"},
@@ -179,6 +186,39 @@ func TestValidateRejects(t *testing.T) {
 			}
 			if !strings.Contains(got[0], tt.want) {
 				t.Errorf("Validate() = %q, want it to name %q", got[0], tt.want)
+			}
+		})
+	}
+}
+
+// TestValidateLocal: a local run's shape is its client's, so it takes a
+// client's rules whatever its Client field says.
+func TestValidateLocal(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(o *Options)
+		want   string // "" when valid
+	}{
+		{"defaults", func(o *Options) {}, ""},
+		{"free ports", func(o *Options) { o.ControlPort, o.DataPort = 0, 0 }, ""},
+		{"as many threads as flows", func(o *Options) { o.NumThreads, o.NumFlows = 4, 4 }, ""},
+		{"idle threads", func(o *Options) { o.NumThreads, o.NumFlows = 4, 1 }, "-T/--num-threads: 4 threads for 1 flows leaves threads idle; use at most -T 1"},
+		{"idle threads, Client set", func(o *Options) { o.Client, o.NumThreads, o.NumFlows = true, 4, 1 }, "-T/--num-threads: 4 threads for 1 flows leaves threads idle; use at most -T 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions(TCPRR)
+			tt.mutate(&o)
+			got := ""
+			if err := o.ValidateLocal(); err != nil {
+				got = err.Error()
+			}
+			assert.Equal(t, got, tt.want)
+			if tt.want != "" {
+				var usage *UsageError
+				_, err := RunLocal(context.Background(), o, SideConfig{}, SideConfig{})
+				assert.Assert(t, errors.As(err, &usage), "RunLocal: %v", err)
+				assert.Equal(t, err.Error(), tt.want)
 			}
 		})
 	}
@@ -402,6 +442,28 @@ func TestSpinChoice(t *testing.T) {
 			s := &sideRun{opts: &o, side: tt.side}
 			if got := s.spin(); got != tt.want {
 				t.Errorf("spin() = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFileLimitErrorBlames: the message names the flag that asks for the
+// descriptors.
+func TestFileLimitErrorBlames(t *testing.T) {
+	tests := []struct {
+		name string
+		e    FileLimitError
+		want string
+	}{
+		{"flows", FileLimitError{Flows: 200, Threads: 1, Need: 251, Limit: 120},
+			"-F/--num-flows: 200 flows need about 251 open files, but the limit is 120 (raise it with ulimit -n, or run fewer flows)"},
+		{"threads", FileLimitError{Flows: 4000, Threads: 4000, Need: 32064, Limit: 20000, Local: true},
+			"-T/--num-threads: 4000 threads need about 32064 open files (both sides in one process), but the limit is 20000 (raise it with ulimit -n, or run fewer threads)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.e.Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}

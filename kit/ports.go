@@ -53,3 +53,38 @@ func probePort(sotype int, ap netip.AddrPort) (uint16, error) {
 	}
 	return got.Port(), nil
 }
+
+// probeDataPorts binds, and closes, a socket on every data port the
+// server's workers will bind, as they will bind it (TCP: the data port,
+// shared with SO_REUSEPORT; UDP: the data port plus the worker's index,
+// or the data port shared with --reuseport), so that a port in use is a
+// usage error when the server starts, not a failure when a client comes.
+func probeDataPorts(o *Options, bind netip.Addr) error {
+	udp := o.Workload.IsUDP()
+	sotype, reusePort, span := unix.SOCK_STREAM, true, 1
+	if udp {
+		sotype, reusePort = unix.SOCK_DGRAM, o.ReusePort
+		if !o.ReusePort {
+			span = o.NumThreads
+		}
+	}
+	if last := o.DataPort + span - 1; last > 65535 {
+		return fmt.Errorf("-P/--port: %d UDP workers need ports %d..%d, past 65535 (use --reuseport or a lower -P)", span, o.DataPort, last)
+	}
+	for i := 0; i < span; i++ {
+		ap := netip.AddrPortFrom(bind, uint16(o.DataPort+i))
+		fd, err := newSocket(familyOf(bind), sotype)
+		if err != nil {
+			return err
+		}
+		err = setReuse(fd, reusePort, o.ReuseAddr)
+		if err == nil {
+			_, err = bindTo(fd, ap)
+		}
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("-P/--port: %w", err)
+		}
+	}
+	return nil
+}

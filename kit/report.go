@@ -77,7 +77,18 @@ func (o *Options) OptionPairs() []KV {
 	}
 }
 
-func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
+// seconds formats d in seconds, exactly, from its whole nanoseconds
+// (1.256938, where a float's sum of seconds and fraction would print
+// 1.2569379999999999).
+func seconds(d time.Duration) string {
+	ns := uint64(d)
+	sign := ""
+	if d < 0 {
+		ns, sign = -ns, "-"
+	}
+	s := fmt.Sprintf("%s%d.%09d", sign, ns/1e9, ns%1e9)
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
 
 func float(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {

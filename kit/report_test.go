@@ -589,3 +589,29 @@ func TestWriteKeyValuesRemoteTCP(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondsExact: seconds print as their exact decimal, the shortest
+// form of the intended value, never a float's rounding.
+func TestSecondsExact(t *testing.T) {
+	tests := []struct {
+		name string
+		d    time.Duration
+		want string
+	}{
+		{"zero", 0, "0"},
+		{"whole", 10 * time.Second, "10"},
+		{"micro", 1256938 * time.Microsecond, "1.256938"},
+		{"nano", 1000444248, "1.000444248"},
+		{"below a second", 27 * time.Microsecond, "0.000027"},
+		{"negative", -1500 * time.Millisecond, "-1.5"},
+		{"an epoch time", time.Unix(1795840852, 209586600).Sub(time.Unix(0, 0)), "1795840852.2095866"},
+		{"rusage", time.Duration(1)*time.Second + 256938*time.Microsecond, "1.256938"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, seconds(tc.d)); diff != "" {
+				t.Errorf("seconds(%d) (-want +got):\n%s", int64(tc.d), diff)
+			}
+		})
+	}
+}

@@ -38,22 +38,27 @@ func ensureFileLimit(o *Options, local bool) error {
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &raised); err == nil {
 		return nil
 	}
-	return &FileLimitError{Flows: o.NumFlows, Need: need, Limit: lim.Max, Local: local}
+	return &FileLimitError{Flows: o.NumFlows, Threads: o.NumThreads, Need: need, Limit: lim.Max, Local: local}
 }
 
 // FileLimitError says a run needs more open files than the hard limit
 // allows. It is found before any socket is opened.
 type FileLimitError struct {
-	Flows int
-	Need  uint64 // descriptors the run needs
-	Limit uint64 // the hard RLIMIT_NOFILE
-	Local bool   // both sides in this process
+	Flows   int
+	Threads int
+	Need    uint64 // descriptors the run needs
+	Limit   uint64 // the hard RLIMIT_NOFILE
+	Local   bool   // both sides in this process
 }
 
 func (e *FileLimitError) Error() string {
 	both := ""
 	if e.Local {
 		both = " (both sides in one process)"
+	}
+	if 3*e.Threads > e.Flows { // a worker holds 3 descriptors, a flow 1
+		return fmt.Sprintf("-T/--num-threads: %d threads need about %d open files%s, but the limit is %d (raise it with ulimit -n, or run fewer threads)",
+			e.Threads, e.Need, both, e.Limit)
 	}
 	return fmt.Sprintf("-F/--num-flows: %d flows need about %d open files%s, but the limit is %d (raise it with ulimit -n, or run fewer flows)",
 		e.Flows, e.Need, both, e.Limit)

@@ -94,6 +94,9 @@ func RunLocal(ctx context.Context, opts Options, server, client SideConfig) (*Lo
 	if opts.DataPort == DefaultDataPort {
 		sopts.DataPort = 0
 	}
+	if err := opts.ValidateLocal(); err != nil {
+		return nil, &UsageError{Err: err}
+	}
 	if err := sopts.Validate(); err != nil {
 		return nil, &UsageError{Err: err}
 	}

@@ -6,19 +6,17 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 )
 
 // server is a listening control socket and the test it will serve.
 type server struct {
-	opts    *Options
-	cfg     *SideConfig
-	ln      net.Listener
-	addr    netip.AddrPort // where the control socket listens
-	bind    netip.Addr     // the address data sockets bind to
-	invalid uint64
-	hello   *hello // the first client's
+	opts  *Options
+	cfg   *SideConfig
+	ln    net.Listener
+	addr  netip.AddrPort // where the control socket listens
+	bind  netip.Addr     // the address data sockets bind to
+	hello *hello         // the first client's
 }
 
 // listenServer opens the control socket, so that a caller (RunLocal, a
@@ -27,6 +25,9 @@ func listenServer(opts *Options, cfg *SideConfig) (*server, error) {
 	bind, err := serverBindAddr(opts)
 	if err != nil {
 		return nil, &UsageError{Err: err}
+	}
+	if err := probeSocketOptions(opts, cfg, familyOf(bind)); err != nil {
+		return nil, err
 	}
 	srv := &server{opts: opts, cfg: cfg, bind: bind}
 	err = onSideThread(cfg, func() error {
@@ -51,15 +52,16 @@ func listenServer(opts *Options, cfg *SideConfig) (*server, error) {
 	if srv.addr.Addr().IsUnspecified() {
 		srv.addr = netip.AddrPortFrom(loopback(bind.Is6()), srv.addr.Port())
 	}
-	if opts.DataPort == 0 {
-		err := onSideThread(cfg, func() (err error) {
+	err = onSideThread(cfg, func() (err error) {
+		if opts.DataPort == 0 {
 			opts.DataPort, err = pickDataPort(opts, bind)
 			return err
-		})
-		if err != nil {
-			srv.ln.Close()
-			return nil, err
 		}
+		return probeDataPorts(opts, bind)
+	})
+	if err != nil {
+		srv.ln.Close()
+		return nil, &UsageError{Err: err}
 	}
 	if cfg.Listening != nil {
 		cfg.Listening(srv.addr)
@@ -117,25 +119,20 @@ func resolve(ctx context.Context, host string, fam Family) (netip.Addr, error) {
 // serve waits for its clients, runs the test and returns the result.
 func (srv *server) serve(ctx context.Context) (*Result, error) {
 	defer srv.ln.Close()
-	events := make(chan event, 16)
-	conns, err := srv.acceptClients(ctx, events)
+	g := srv.greet()
+	defer g.stop()
+	r, err := srv.startClients(ctx, g)
+	res := &Result{Side: ServerSide, Options: *srv.opts, InvalidSecretCount: g.invalid.Load()}
+	if err != nil {
+		return res, err
+	}
+	conns, events, s := r.conns, r.events, r.s
 	defer func() {
 		for _, c := range conns {
 			c.Close()
 		}
 	}()
-	res := &Result{Side: ServerSide, Options: *srv.opts, InvalidSecretCount: srv.invalid}
-	if err != nil {
-		return res, err
-	}
-	opts := srv.opts
-	s, err := newSideRun(opts, srv.cfg, ServerSide)
-	if err != nil {
-		return res, err
-	}
 	defer s.close()
-	s.bind = netip.AddrPortFrom(srv.bind, uint16(opts.DataPort))
-	s.peerReads = srv.hello.EnableRead
 	fail := func(err error) (*Result, error) {
 		for _, c := range conns {
 			c.abort(err)
@@ -143,20 +140,11 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 		s.stopWorkers()
 		return res, err
 	}
-	if err := s.startWorkers(ctx); err != nil {
-		return fail(err)
-	}
-	ports := make([]uint16, len(s.dataAddrs))
-	for i, a := range s.dataAddrs {
-		ports[i] = a.Port()
-	}
-	for _, c := range conns {
-		if err := c.send(&message{Type: msgWelcome, Ports: ports}); err != nil {
-			return fail(err)
-		}
-	}
-	// Wait for every client's start, then measure until every client stops.
-	started, stopped := 0, 0
+	// Every client has started: measure until every client stops.
+	s.setPhase(phaseRunning)
+	res.TimeStart = time.Now()
+	res.RusageStart = getRusage(0)
+	stopped := 0
 	remote := &Figures{}
 	var peerInterrupt string // a client's Ctrl-C that ended the test
 	beat := time.NewTicker(heartbeatEvery(srv.cfg))
@@ -169,12 +157,6 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 			}
 			ev.from.seen = time.Now()
 			switch ev.m.Type {
-			case msgStart:
-				if started++; started == len(conns) {
-					s.setPhase(phaseRunning)
-					res.TimeStart = time.Now()
-					res.RusageStart = getRusage(0)
-				}
 			case msgStop:
 				stopped++
 				remote.add(ev.m.Figures)
@@ -194,7 +176,7 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 		case <-s.failed:
 			return fail(s.failure())
 		case <-ctx.Done():
-			if in := interruption(ctx); in != nil && started == len(conns) {
+			if in := interruption(ctx); in != nil {
 				return srv.interrupted(s, res, conns, in)
 			}
 			return fail(runEnded(ctx, ServerSide))
@@ -242,68 +224,9 @@ func (srv *server) interrupted(s *sideRun, res *Result, conns []*conn, in *Inter
 	return res, &Interrupted{Reason: in.Reason, Side: ServerSide, After: res.TotalRunTime}
 }
 
-// acceptClients accepts control connections until NumClients clients
-// said a valid hello. A wrong magic is counted and dropped; garbage is
-// dropped; neither stops the server.
-func (srv *server) acceptClients(ctx context.Context, events chan event) ([]*conn, error) {
-	stop := context.AfterFunc(ctx, func() { srv.ln.Close() })
-	defer stop()
-	var conns []*conn
-	for len(conns) < srv.opts.NumClients {
-		c, err := srv.ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return conns, runEnded(ctx, ServerSide)
-			}
-			return conns, fmt.Errorf("control: accept: %w", err)
-		}
-		h, err := srv.readHello(c)
-		if err != nil {
-			srv.cfg.logf("control: %s: %v", c.RemoteAddr(), err)
-			c.Close()
-			continue
-		}
-		if len(conns) == 0 {
-			srv.adopt(h)
-			srv.hello = h
-		}
-		conns = append(conns, newConn(c, events))
-	}
-	return conns, nil
-}
-
-// readHello reads and checks a client's first message.
-func (srv *server) readHello(c net.Conn) (*hello, error) {
-	_ = c.SetReadDeadline(time.Now().Add(srv.cfg.peerTimeout()))
-	m, err := readMessage(c)
-	_ = c.SetReadDeadline(time.Time{})
-	if err != nil {
-		return nil, fmt.Errorf("bad hello: %w", err)
-	}
-	if m.Type != msgHello {
-		return nil, fmt.Errorf("%w: expected hello, got %s", ErrProtocol, m.Type)
-	}
-	if m.Magic != srv.opts.Magic {
-		srv.invalid++
-		err := fmt.Errorf("wrong magic %d (this server's is %d)", m.Magic, srv.opts.Magic)
-		_ = writeMessage(c, &message{Type: msgAbort, Error: err.Error()}, time.Second)
-		return nil, err
-	}
-	if m.Hello.Workload != srv.opts.Workload {
-		err := fmt.Errorf("workload %s asked of a %s server", m.Hello.Workload, srv.opts.Workload)
-		_ = writeMessage(c, &message{Type: msgAbort, Error: err.Error()}, time.Second)
-		return nil, err
-	}
-	// The client's options must make sense for this server too: garbage
-	// in a hello is refused, never trusted with a buffer size.
-	trial := *srv.opts
-	adoptInto(&trial, m.Hello)
-	if err := trial.Validate(); err != nil {
-		err = fmt.Errorf("unusable options in hello: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
-		_ = writeMessage(c, &message{Type: msgAbort, Error: err.Error()}, time.Second)
-		return nil, err
-	}
-	return m.Hello, nil
+// dataBind is where the server's data sockets bind.
+func (srv *server) dataBind() netip.AddrPort {
+	return netip.AddrPortFrom(srv.bind, uint16(srv.opts.DataPort))
 }
 
 // adopt takes the options a server learns from its client.

@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -78,6 +79,29 @@ func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 		}
 	}
 	return nil
+}
+
+// probeSocketOptions applies the options every data socket gets to a
+// throwaway socket of the side's family, on the side's thread, so that an
+// option this kernel or this user cannot have (an unknown
+// --congestion-control, --mark without CAP_NET_ADMIN) is a usage error
+// found before the side contacts its peer.
+func probeSocketOptions(opts *Options, cfg *SideConfig, family int) error {
+	ai := addrInfo(netip.AddrPortFrom(netip.IPv4Unspecified(), 0), opts.Workload.IsUDP())
+	ai.Family = family
+	err := onSideThread(cfg, func() error {
+		fd, err := newSocket(ai.Family, ai.SockType)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return (&sideRun{opts: opts}).applySocketOptions(fd, ai)
+	})
+	var usage *UsageError
+	if err != nil && !errors.As(err, &usage) {
+		err = &UsageError{Err: err}
+	}
+	return err
 }
 
 // setReuse sets the reuse options a server socket needs.

@@ -120,6 +120,9 @@ type LocalResult struct {
 // client configure each side (namespaces, …); the envs give each side its
 // args and output.
 func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client kit.SideConfig, senv, cenv Env) (*LocalResult, error) {
+	if err := opts.ValidateLocal(); err != nil {
+		return nil, &kit.UsageError{Err: err}
+	}
 	if err := kit.Prepare(&opts, true); err != nil {
 		return nil, err
 	}

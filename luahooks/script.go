@@ -24,7 +24,20 @@ func LoadFile(path string) (*Script, error) {
 	if err != nil {
 		return nil, &ScriptError{Msg: fmt.Sprintf("--script: %v", err)}
 	}
-	return LoadString(path, string(src))
+	return LoadString(path, skipShebang(string(src)))
+}
+
+// skipShebang blanks a first line that starts with #, as Lua's own file
+// loader does (#!/usr/bin/env hookperf…), keeping its newline so that
+// line numbers in messages stay the file's.
+func skipShebang(src string) string {
+	if !strings.HasPrefix(src, "#") {
+		return src
+	}
+	if i := strings.IndexByte(src, '\n'); i >= 0 {
+		return src[i:]
+	}
+	return ""
 }
 
 // LoadString compiles a script held in src, called name in messages.

@@ -52,6 +52,11 @@ func (e *engine) NewHooks(info kit.WorkerInfo) (*kit.Hooks, error) {
 	for len(e.workers) <= info.Index {
 		e.workers = append(e.workers, nil)
 	}
+	if old := e.workers[info.Index]; old != nil {
+		// A server that lost its client before the start runs its workers
+		// again for the next: the new state replaces the ended worker's.
+		old.L.Close()
+	}
 	e.workers[info.Index] = ws
 	h := &kit.Hooks{Close: func() {}, Interrupt: ws.stop.interrupt}
 	if ws.fns[hookSocket] != nil {

@@ -102,14 +102,14 @@ var flagSpecs = []flagSpec{
 	{"H", "host", needsValue, "HOST", "server address (client) or address to bind (server)", func(c *config, v string) error { c.opts.Host = v; return nil }},
 	{"L", "local-host", needsValue, "HOST", "local address to bind", func(c *config, v string) error { c.opts.LocalHost = v; return nil }},
 	{"C", "control-port", needsValue, "PORT", "control port (default 12866)", intFlag(func(c *config) *int { return &c.opts.ControlPort })},
-	{"P", "port", needsValue, "PORT", "data port (default 12867)", intFlag(func(c *config) *int { return &c.opts.DataPort })},
-	{"4", "ipv4", noValue, "", "use IPv4", func(c *config, _ string) error { c.opts.Family = kit.IPv4; return nil }},
-	{"6", "ipv6", noValue, "", "use IPv6", func(c *config, _ string) error { c.opts.Family = kit.IPv6; return nil }},
+	{"P", "port", needsValue, "PORT", "data port (default 12867; must differ from -C; a UDP server without --reuseport also uses the next -T - 1 ports)", intFlag(func(c *config) *int { return &c.opts.DataPort })},
+	{"4", "ipv4", noValue, "", "use IPv4 (not with -6)", func(c *config, _ string) error { return c.setFamily(kit.IPv4) }},
+	{"6", "ipv6", noValue, "", "use IPv6 (not with -4)", func(c *config, _ string) error { return c.setFamily(kit.IPv6) }},
 	{"", "magic", needsValue, "N", "magic number both sides must share (default 42)", uint32Flag(func(c *config) *uint32 { return &c.opts.Magic })},
 	{"", "reuseport", noValue, "", "UDP server threads share one port (SO_REUSEPORT)", boolFlag(func(c *config) *bool { return &c.opts.ReusePort })},
 	{"", "reuseaddr", noValue, "", "SO_REUSEADDR on listening sockets", boolFlag(func(c *config) *bool { return &c.opts.ReuseAddr })},
 	{"F", "num-flows", needsValue, "N", "flows (connections) in all", intFlag(func(c *config) *int { return &c.opts.NumFlows })},
-	{"T", "num-threads", needsValue, "N", "worker threads", intFlag(func(c *config) *int { return &c.opts.NumThreads })},
+	{"T", "num-threads", needsValue, "N", "worker threads (a client: at most -F)", intFlag(func(c *config) *int { return &c.opts.NumThreads })},
 	{"", "num-clients", needsValue, "N", "clients a server waits for", intFlag(func(c *config) *int { return &c.opts.NumClients })},
 	{"l", "test-length", needsValue, "SECONDS", "test length; negative: that many transactions (rr)", func(c *config, v string) error {
 		c.opts.TestLength, c.opts.Transactions = 0, 0
@@ -170,7 +170,7 @@ var flagSpecs = []flagSpec{
 	}},
 	{"", "congestion-control", needsValue, "NAME", "TCP_CONGESTION, e.g. cubic", func(c *config, v string) error { c.opts.CongestionControl = v; return nil }},
 	{"I", "interval", needsValue, "SECONDS", "sampling interval (default 1)", secondsFlag(func(c *config) *time.Duration { return &c.opts.Interval })},
-	{"A", "all-samples", optionalValue, "FILE", "write every sample as CSV (default samples.csv)", func(c *config, v string) error {
+	{"A", "all-samples", optionalValue, "FILE", "write every sample as CSV (default samples.csv; opened before the run, written after the report)", func(c *config, v string) error {
 		if v == "" {
 			v = "samples.csv"
 		}
@@ -188,15 +188,15 @@ var flagSpecs = []flagSpec{
 	{"", "warmup", needsValue, "SECONDS", "leave the first seconds out of the headline figures", secondsFlag(func(c *config) *time.Duration { return &c.opts.Warmup })},
 	{"", "script", needsValue, "FILE", "Lua script with hooks", func(c *config, v string) error { c.script = v; return nil }},
 	{"", "script-arg", needsValue, "KEY=VALUE", "a value for the script's args table (repeatable)", func(c *config, v string) error {
-		if !strings.Contains(v, "=") {
-			return fmt.Errorf("%q is not key=value", v)
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return fmt.Errorf("%q is not key=value with a key", v)
 		}
 		c.scriptArgs = append(c.scriptArgs, v)
 		return nil
 	}},
 	{"", "local", noValue, "", "run server and client in this process over loopback", boolFlag(func(c *config) *bool { return &c.local })},
-	{"", "json", noValue, "", "one JSON document on stdout", boolFlag(func(c *config) *bool { return &c.opts.JSON })},
-	{"", "gobench", noValue, "", "one line in Go's benchmark format on stdout, for benchstat", boolFlag(func(c *config) *bool { return &c.opts.GoBench })},
+	{"", "json", noValue, "", "one JSON document on stdout (a script's print and io.write go to stderr)", boolFlag(func(c *config) *bool { return &c.opts.JSON })},
+	{"", "gobench", noValue, "", "one line in Go's benchmark format on stdout, for benchstat (a script's print and io.write go to stderr)", boolFlag(func(c *config) *bool { return &c.opts.GoBench })},
 	{"V", "logtostderr", noValue, "", "log progress to stderr", boolFlag(func(c *config) *bool { return &c.opts.LogToStderr })},
 	{"", "version", noValue, "", "print the version and exit", boolFlag(func(c *config) *bool { return &c.version })},
 	{"h", "help", noValue, "", "this help", boolFlag(func(c *config) *bool { return &c.help })},
@@ -330,6 +330,16 @@ func parseArgs(args []string) (*config, error) {
 		c.opts.EnableRead, c.opts.EnableWrite = reads, !reads
 	}
 	return c, errors.Join(errs...)
+}
+
+// setFamily sets -4 or -6; the two together are refused.
+func (c *config) setFamily(f kit.Family) error {
+	if c.opts.Family != kit.Unspec && c.opts.Family != f {
+		other := map[kit.Family]string{kit.IPv4: "-4/--ipv4", kit.IPv6: "-6/--ipv6"}[c.opts.Family]
+		return fmt.Errorf("not with %s: choose one family", other)
+	}
+	c.opts.Family = f
+	return nil
 }
 
 func isNumber(s string) bool {

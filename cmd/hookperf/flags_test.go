@@ -111,7 +111,7 @@ func TestParseArgs(t *testing.T) {
 		{"-4", []string{"tcp_rr", "-4"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Family = kit.IPv4 })},
 		{"-6", []string{"tcp_rr", "-6"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Family = kit.IPv6 })},
 		{"--ipv6", []string{"tcp_rr", "--ipv6"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Family = kit.IPv6 })},
-		{"-4 then -6", []string{"tcp_rr", "-4", "-6"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Family = kit.IPv6 })},
+		{"-4 twice", []string{"tcp_rr", "-4", "--ipv4"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Family = kit.IPv4 })},
 		{"bundled -c6", []string{"tcp_rr", "-c6"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.Family = true, kit.IPv6 })},
 
 		// Every other valued flag.
@@ -162,6 +162,9 @@ func TestParseArgsErrors(t *testing.T) {
 		want []string // line i of the error contains want[i]; no more lines
 	}{
 		{"unknown long flag", []string{"tcp_rr", "--bogus"}, []string{"unknown flag --bogus"}},
+		{"-4 then -6", []string{"tcp_rr", "-4", "-6"}, []string{"-6: not with -4/--ipv4: choose one family"}},
+		{"bundled -46", []string{"tcp_rr", "-c46"}, []string{"-6: not with -4/--ipv4: choose one family"}},
+		{"script-arg without a key", []string{"tcp_rr", "--script-arg", "=x"}, []string{`--script-arg: "=x" is not key=value with a key`}},
 		{"unknown long flag with value", []string{"tcp_rr", "--bogus=1"}, []string{"unknown flag --bogus"}},
 		{"unknown short flag", []string{"tcp_rr", "-X"}, []string{"unknown flag -X"}},
 		{"unknown short flag in a bundle", []string{"tcp_rr", "-cX"}, []string{"unknown flag -X"}},

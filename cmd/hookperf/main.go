@@ -77,7 +77,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	o := c.opts
-	if err := o.Validate(); err != nil {
+	validate := o.Validate
+	if c.local {
+		validate = o.ValidateLocal
+	}
+	if err := validate(); err != nil {
 		printError(stderr, err)
 		return exitUsage
 	}
@@ -92,6 +96,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "total_run_time=%s\n", strconv.FormatFloat(o.TestLength.Seconds(), 'f', -1, 64))
 		}
 		return exitOK
+	}
+	// -A is opened before any traffic, so that a path that cannot be
+	// written is a usage error; the samples are written at the end.
+	var samples *samplesFile
+	if o.AllSamples != "" {
+		if samples, err = openSamples(o.AllSamples); err != nil {
+			printError(stderr, err)
+			return exitUsage
+		}
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -129,11 +142,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if measured && res != nil && !splitServer() {
 		// What was measured before the interrupt, or before the script's
 		// code after run() had to be stopped, is reported all the same.
-		if rerr := report(stdout, res); rerr != nil {
+		if rerr := report(stdout, res, samples); rerr != nil {
 			printError(stderr, rerr)
 		}
 	}
 	if err != nil {
+		if !measured {
+			samples.discard()
+		}
 		if !(splitServer() && in != nil && in.Peer) {
 			// (The client of a split --local run says it was interrupted.)
 			printError(stderr, err)
@@ -141,9 +157,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitStatus(err)
 	}
 	if splitServer() {
+		samples.discard()
 		return exitOK
 	}
-	if err := report(stdout, res); err != nil {
+	if err := report(stdout, res, samples); err != nil {
 		printError(stderr, err)
 		return exitRun
 	}
@@ -220,6 +237,10 @@ func exitStatus(err error) int {
 // runs once per side), and returns the result to report.
 func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client kit.SideConfig, out, stderr io.Writer) (*kit.Result, error) {
 	env := luahooks.Env{Args: map[string]string{}, Out: out, Err: stderr}
+	if c.opts.JSON || c.opts.GoBench {
+		// stdout holds the one report a program parses.
+		env.Out = stderr
+	}
 	for _, kv := range c.scriptArgs {
 		k, v, _ := strings.Cut(kv, "=")
 		env.Args[k] = v
@@ -249,28 +270,22 @@ func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client 
 	return lr.Client.Kit, err
 }
 
-// report prints the result as key=value lines or JSON, and writes -A.
-func report(stdout io.Writer, res *kit.Result) error {
-	if res.Options.AllSamples != "" {
-		f, err := os.Create(res.Options.AllSamples)
-		if err != nil {
-			return fmt.Errorf("-A/--all-samples: %w", err)
-		}
-		if err := kit.WriteSamplesCSV(f, res); err != nil {
-			f.Close()
-			return fmt.Errorf("-A/--all-samples: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("-A/--all-samples: %w", err)
-		}
+// report prints the result as key=value lines or JSON, then writes the
+// -A samples (samples may be nil).
+func report(stdout io.Writer, res *kit.Result, samples *samplesFile) error {
+	var err error
+	switch {
+	case res.Options.JSON:
+		err = kit.WriteJSON(stdout, res)
+	case res.Options.GoBench:
+		err = kit.WriteGoBench(stdout, res)
+	default:
+		err = kit.WriteKeyValues(stdout, res)
 	}
-	if res.Options.JSON {
-		return kit.WriteJSON(stdout, res)
+	if serr := samples.write(res); err == nil {
+		err = serr
 	}
-	if res.Options.GoBench {
-		return kit.WriteGoBench(stdout, res)
-	}
-	return kit.WriteKeyValues(stdout, res)
+	return err
 }
 
 // printError prints each line of err prefixed with the command's name.
