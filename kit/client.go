@@ -106,6 +106,7 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	}
 	var interrupted *Interrupted // this side's, or the server's (Peer)
 	done := ctx.Done()
+	peer := events // nil once the server has said it was interrupted
 	for finished := 0; finished < s.workers; {
 		select {
 		case <-stuck.C():
@@ -115,10 +116,12 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 			prog.report()
 		case <-s.finished:
 			finished++
-		case ev := <-events:
+		case ev := <-peer:
 			if ev.err == nil && ev.m.Type == msgAbort && ev.m.Interrupted != "" {
-				// The server was interrupted: end the test here too.
+				// The server was interrupted: end the test here too. Its
+				// figures follow, once the flows have closed.
 				interrupted = &Interrupted{Reason: ev.m.Interrupted, Side: ServerSide, Peer: true}
+				peer = nil
 				s.setPhase(phaseStopping)
 				stuck.startAfter(StopGrace - interruptEvery)
 				continue
@@ -151,26 +154,23 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	res.RusageEnd = getRusage(0)
 	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
 	s.collect(res)
-	if interrupted != nil && interrupted.Peer {
-		// The server sends its figures once it has read what the flows
-		// sent (they have half-closed).
-		if result, err := expect(context.WithoutCancel(ctx), cc, events, msgResult, peerCauseWait+drainFor); err == nil {
-			res.addRemote(result.Figures)
-		}
-		s.stopWorkers()
-		interrupted.After = res.TotalRunTime
-		return res, interrupted
-	}
 	stop := &message{Type: msgStop, Figures: res.figures()}
+	timeout := cfg.peerTimeout()
 	if interrupted != nil {
-		// The server ends its test as after a normal stop, and knows why.
-		stop.Interrupted = interrupted.Reason
+		// The test ended early but both sides report it: the stop and the
+		// server's figures are exchanged all the same.
 		ctx = context.WithoutCancel(ctx)
+		if !interrupted.Peer {
+			stop.Interrupted = interrupted.Reason
+		} else {
+			// The server sends its figures once the flows have closed.
+			timeout = drainFor + peerCauseWait
+		}
 	}
 	if err := cc.send(stop); err != nil {
 		return fail(err)
 	}
-	result, err := expect(ctx, cc, events, msgResult, cfg.peerTimeout())
+	result, err := expect(ctx, cc, events, msgResult, timeout)
 	if err != nil {
 		return fail(err)
 	}

@@ -177,7 +177,7 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 			return fail(s.failure())
 		case <-ctx.Done():
 			if in := interruption(ctx); in != nil {
-				return srv.interrupted(s, res, conns, in)
+				return srv.interrupted(s, res, conns, events, in)
 			}
 			return fail(runEnded(ctx, ServerSide))
 		}
@@ -206,15 +206,33 @@ func (srv *server) finish(s *sideRun, res *Result) {
 }
 
 // interrupted ends a test the server was interrupted in (Ctrl-C): it
-// tells its clients, which stop and close their flows, takes its figures
-// once its workers have read what the clients sent, and sends them, so
-// that each side reports what it measured.
-func (srv *server) interrupted(s *sideRun, res *Result, conns []*conn, in *Interrupted) (*Result, error) {
+// tells its clients, which stop, close their flows and send their
+// figures; it takes its own once its workers have read what the clients
+// sent, and sends them, so that each side reports both.
+func (srv *server) interrupted(s *sideRun, res *Result, conns []*conn, events <-chan event, in *Interrupted) (*Result, error) {
 	for _, c := range conns {
 		_ = writeMessage(c.c, &message{Type: msgAbort, Error: (&Interrupted{Reason: in.Reason}).Error(), Interrupted: in.Reason}, time.Second)
 	}
 	s.stopWorkers()
 	srv.finish(s, res)
+	remote := &Figures{}
+	t := time.NewTimer(peerCauseWait)
+	defer t.Stop()
+	for got := 0; got < len(conns); {
+		select {
+		case ev := <-events:
+			if ev.err != nil {
+				got = len(conns) // a client gone: no more figures
+			} else if ev.m.Type == msgStop {
+				remote.add(ev.m.Figures)
+				if got++; got == len(conns) {
+					res.addRemote(remote)
+				}
+			}
+		case <-t.C:
+			got = len(conns)
+		}
+	}
 	for _, c := range conns {
 		_ = writeMessage(c.c, &message{Type: msgResult, Figures: res.figures()}, time.Second)
 	}

@@ -92,6 +92,8 @@ func checkInterrupted(t *testing.T, r result, status int, why string) {
 	assert.Assert(t, num(t, kv, "num_transactions") > 0, "%s", r)
 	length := num(t, kv, "total_run_time")
 	assert.Assert(t, length > 0.5 && length < 10, "total_run_time=%v", length)
+	// The sides exchanged their figures all the same.
+	assert.Assert(t, num(t, kv, "remote_throughput") > 0, "%s", r)
 }
 
 // TestStuckScriptEndsInTime: script code that never ends by itself is
