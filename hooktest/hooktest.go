@@ -99,16 +99,10 @@ func Try(t testing.TB, topo *nstest.Topology, cfg Config) (*Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var sout, cout syncBuffer
-	scfg, ccfg := kit.SideConfig{ThreadInit: topo.Server.Enter}, kit.SideConfig{ThreadInit: topo.Client.Enter}
+	scfg := kit.SideConfig{ThreadInit: topo.Server.Enter, Threads: cfg.ServerThreads}
+	ccfg := kit.SideConfig{ThreadInit: topo.Client.Enter}
 	senv, cenv := luahooks.Env{Args: cfg.Args, Out: &sout, Err: &sout}, luahooks.Env{Args: cfg.Args, Out: &cout, Err: &cout}
-	var lr *luahooks.LocalResult
-	if cfg.ServerThreads == 0 {
-		lr, err = luahooks.RunLocal(ctx, s, o, scfg, ccfg, senv, cenv)
-	} else {
-		sopts := o
-		sopts.NumThreads = cfg.ServerThreads
-		lr, err = sides{script: s, sopts: sopts, copts: o, server: scfg, client: ccfg, senv: senv, cenv: cenv}.run(ctx)
-	}
+	lr, err := luahooks.RunLocal(ctx, s, o, scfg, ccfg, senv, cenv)
 	res.ServerOut, res.ClientOut = sout.String(), cout.String()
 	if lr != nil {
 		res.Server, res.Client = lr.Server, lr.Client

@@ -31,6 +31,18 @@ type SideConfig struct {
 	// PeerTimeout bounds how long a side waits for its peer's next control
 	// message (0: 10s). Heartbeats keep a live peer well inside it.
 	PeerTimeout time.Duration
+	// Threads, if set, is the side's worker threads in place of the
+	// options' NumThreads: a server's own -T, which it never takes from
+	// its client (2 server workers for 1 flow leave one with nothing to
+	// serve).
+	Threads int
+}
+
+// apply gives opts the side's own settings.
+func (c *SideConfig) apply(opts *Options) {
+	if c.Threads > 0 {
+		opts.NumThreads = c.Threads
+	}
 }
 
 func (c *SideConfig) peerTimeout() time.Duration {
@@ -50,6 +62,7 @@ func (c *SideConfig) logf(format string, args ...any) {
 // server otherwise, and returns its measurement. A server serves one test
 // and returns. The context cancels the run; opts.SuicideLength bounds it.
 func Run(ctx context.Context, opts Options, cfg SideConfig) (*Result, error) {
+	cfg.apply(&opts)
 	if err := opts.Validate(); err != nil {
 		return nil, &UsageError{Err: err}
 	}
@@ -94,13 +107,16 @@ func RunLocal(ctx context.Context, opts Options, server, client SideConfig) (*Lo
 	if opts.DataPort == DefaultDataPort {
 		sopts.DataPort = 0
 	}
+	server.apply(&sopts)
 	if err := opts.ValidateLocal(); err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	if err := sopts.Validate(); err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	if err := Prepare(&opts, true); err != nil {
+	both := opts // the larger side's threads
+	both.NumThreads = max(opts.NumThreads, server.Threads)
+	if err := Prepare(&both, true); err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	if opts.SuicideLength > 0 {

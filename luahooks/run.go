@@ -123,7 +123,9 @@ func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client k
 	if err := opts.ValidateLocal(); err != nil {
 		return nil, &kit.UsageError{Err: err}
 	}
-	if err := kit.Prepare(&opts, true); err != nil {
+	both := opts // the larger side's threads (server.Threads is the server's -T)
+	both.NumThreads = max(opts.NumThreads, server.Threads)
+	if err := kit.Prepare(&both, true); err != nil {
 		return nil, err
 	}
 	sopts, copts := opts, opts
