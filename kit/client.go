@@ -91,63 +91,8 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	res.TimeStart = time.Now()
 	res.RusageStart = getRusage(0)
 
-	// Run until every worker has finished its test.
-	beat := time.NewTicker(heartbeatEvery(cfg))
-	defer beat.Stop()
-	prog := progressReporter{s: s}
-	tick := time.NewTicker(opts.Interval)
-	defer tick.Stop()
-	// Workers stop themselves at the deadline (or when told to); one that
-	// has not soon after is stuck in a hook.
-	var stuck interrupter
-	defer stuck.stop()
-	if opts.TestLength > 0 && opts.Transactions == 0 {
-		stuck.startAfter(opts.TestLength + StopGrace - interruptEvery)
-	}
-	var interrupted *Interrupted // this side's, or the server's (Peer)
-	done := ctx.Done()
-	peer := events // nil once the server has said it was interrupted
-	for finished := 0; finished < s.workers; {
-		select {
-		case <-stuck.C():
-			s.interruptHooks()
-			stuck.next()
-		case <-tick.C:
-			prog.report()
-		case <-s.finished:
-			finished++
-		case ev := <-peer:
-			if ev.err == nil && ev.m.Type == msgAbort && ev.m.Interrupted != "" {
-				// The server was interrupted: end the test here too. Its
-				// figures follow, once the flows have closed.
-				interrupted = &Interrupted{Reason: ev.m.Interrupted, Side: ServerSide, Peer: true}
-				peer = nil
-				s.setPhase(phaseStopping)
-				stuck.startAfter(StopGrace - interruptEvery)
-				continue
-			}
-			if err := peerEvent(cc, ev, ServerSide); err != nil {
-				return fail(err)
-			}
-		case <-beat.C:
-			if err := checkPeer(cc, cfg); err != nil {
-				return fail(err)
-			}
-		case <-s.failed:
-			return fail(s.peerCause(s.failure(), events))
-		case <-done:
-			in := interruption(ctx)
-			if in == nil {
-				return fail(runEnded(ctx, ClientSide))
-			}
-			// Ctrl-C: the test ends now, and both sides report it.
-			interrupted = &Interrupted{Reason: in.Reason, Side: ClientSide}
-			done = nil
-			s.setPhase(phaseStopping)
-			stuck.startAfter(StopGrace - interruptEvery)
-		}
-	}
-	if err := s.failure(); err != nil {
+	interrupted, err := s.runTest(ctx, cc, events)
+	if err != nil {
 		return fail(err)
 	}
 	res.TimeEnd = time.Now()
@@ -186,43 +131,67 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	return res, nil
 }
 
-// peerClosed reports whether err is how a data connection shows that the
-// peer went away: the peer's own failure, which the control connection
-// explains.
-func peerClosed(err error) bool {
-	if errors.Is(err, errPeerClosed) {
-		return true
+// runTest runs until every worker has finished its test: at its
+// deadline or quota, or early when this side or the server is interrupted
+// (the *Interrupted returned, Peer set for the server's).
+func (s *sideRun) runTest(ctx context.Context, cc *conn, events chan event) (*Interrupted, error) {
+	beat := time.NewTicker(heartbeatEvery(s.cfg))
+	defer beat.Stop()
+	prog := progressReporter{s: s}
+	tick := time.NewTicker(s.opts.Interval)
+	defer tick.Stop()
+	// Workers stop themselves at the deadline (or when told to); one that
+	// has not soon after is stuck in a hook.
+	var stuck interrupter
+	defer stuck.stop()
+	if s.opts.TestLength > 0 && s.opts.Transactions == 0 {
+		stuck.startAfter(s.opts.TestLength + StopGrace - interruptEvery)
 	}
-	var e syscall.Errno
-	return errors.As(err, &e) && peerGone(e)
-}
-
-// peerCauseWait bounds how long a side whose data connections broke waits
-// for its peer's reason on the control connection.
-const peerCauseWait = time.Second
-
-// peerCause explains a failure that shows the peer went away (a reset, an
-// EOF) by the peer's own failure, when the peer reports one over the
-// control connection soon enough: the first cause is reported first.
-func (s *sideRun) peerCause(err error, events chan event) error {
-	if !peerClosed(err) {
-		return err
+	var interrupted *Interrupted
+	stopEarly := func(in *Interrupted) {
+		interrupted = in
+		s.setPhase(phaseStopping)
+		stuck.startAfter(StopGrace - interruptEvery)
 	}
-	t := time.NewTimer(peerCauseWait)
-	defer t.Stop()
-	for {
+	done := ctx.Done()
+	peer := events // nil once the server has said it was interrupted
+	for finished := 0; finished < s.workers; {
 		select {
-		case ev := <-events:
-			if ev.err != nil {
-				return err
+		case <-stuck.C():
+			s.interruptHooks()
+			stuck.next()
+		case <-tick.C:
+			prog.report()
+		case <-s.finished:
+			finished++
+		case ev := <-peer:
+			if ev.err == nil && ev.m.Type == msgAbort && ev.m.Interrupted != "" {
+				// The server was interrupted: end the test here too. Its
+				// figures follow, once the flows have closed.
+				stopEarly(&Interrupted{Reason: ev.m.Interrupted, Side: ServerSide, Peer: true})
+				peer = nil
+				continue
 			}
-			if ev.m.Type == msgAbort {
-				return &PeerError{Side: s.side.other(), Msg: ev.m.Error}
+			if err := peerEvent(cc, ev, ServerSide); err != nil {
+				return nil, err
 			}
-		case <-t.C:
-			return err
+		case <-beat.C:
+			if err := checkPeer(cc, s.cfg); err != nil {
+				return nil, err
+			}
+		case <-s.failed:
+			return nil, s.peerCause(s.failure(), events)
+		case <-done:
+			in := interruption(ctx)
+			if in == nil {
+				return nil, runEnded(ctx, ClientSide)
+			}
+			// Ctrl-C: the test ends now, and both sides report it.
+			stopEarly(&Interrupted{Reason: in.Reason, Side: ClientSide})
+			done = nil
 		}
 	}
+	return interrupted, s.failure()
 }
 
 // dialControl connects to the server's control port, retrying for a few
@@ -290,15 +259,6 @@ func peerEvent(cc *conn, ev event, side Side) error {
 	}
 	return nil
 }
-
-// PeerError is the peer's failure, as the peer told it over the control
-// connection.
-type PeerError struct {
-	Side Side   // the side that failed
-	Msg  string // its error
-}
-
-func (e *PeerError) Error() string { return e.Side.String() + " failed: " + e.Msg }
 
 // checkPeer sends a heartbeat and fails if the peer has been silent too long.
 func checkPeer(cc *conn, cfg *SideConfig) error {
