@@ -40,7 +40,10 @@ type Result struct {
 // RunSide runs script s on one side (opts.Client chooses which): its top
 // level, run() with the kit, then the code after run(). Errors: a
 // *ScriptError for a script that fails before any traffic, an *ExitError
-// for os.exit(n), a *kit.HookError for a failing hook, or the kit's error.
+// for os.exit(n), a *kit.HookError for a failing hook, a *StoppedError for
+// script code stopped because the run had ended (its Cause says how: a
+// *kit.Interrupted, kit.ErrSuicide…), a *kit.Interrupted for a run ended
+// early by an interrupt (with the figures so far), or the kit's error.
 func RunSide(ctx context.Context, s *Script, opts kit.Options, cfg kit.SideConfig, env Env) (*Result, error) {
 	return runSide(ctx, ctx, s, opts, cfg, env)
 }
