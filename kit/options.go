@@ -214,7 +214,7 @@ func (o *Options) Validate() error {
 	if o.NumThreads > MaxThreads {
 		bad("-T/--num-threads", "at most %d, got %d", MaxThreads, o.NumThreads)
 	} else if o.NumFlows >= 1 && o.NumThreads > o.NumFlows && o.Client {
-		bad("-T/--num-threads", "%d threads for %d flows leaves threads idle; use at most -T %d", o.NumThreads, o.NumFlows, o.NumFlows)
+		bad("-T/--num-threads", "%d threads for %d flow(s) leave threads idle; use at most -T %d", o.NumThreads, o.NumFlows, o.NumFlows)
 	}
 	if o.NumClients < 1 {
 		bad("--num-clients", "must be at least 1, got %d", o.NumClients)

@@ -202,8 +202,8 @@ func TestValidateLocal(t *testing.T) {
 		{"defaults", func(o *Options) {}, ""},
 		{"free ports", func(o *Options) { o.ControlPort, o.DataPort = 0, 0 }, ""},
 		{"as many threads as flows", func(o *Options) { o.NumThreads, o.NumFlows = 4, 4 }, ""},
-		{"idle threads", func(o *Options) { o.NumThreads, o.NumFlows = 4, 1 }, "-T/--num-threads: 4 threads for 1 flows leaves threads idle; use at most -T 1"},
-		{"idle threads, Client set", func(o *Options) { o.Client, o.NumThreads, o.NumFlows = true, 4, 1 }, "-T/--num-threads: 4 threads for 1 flows leaves threads idle; use at most -T 1"},
+		{"idle threads", func(o *Options) { o.NumThreads, o.NumFlows = 4, 1 }, "-T/--num-threads: 4 threads for 1 flow(s) leave threads idle; use at most -T 1"},
+		{"idle threads, Client set", func(o *Options) { o.Client, o.NumThreads, o.NumFlows = true, 4, 1 }, "-T/--num-threads: 4 threads for 1 flow(s) leave threads idle; use at most -T 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -119,6 +119,7 @@ func TestHookErrors(t *testing.T) {
 		{"blocking-read", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:21", 0},
 		{"pcall-loop", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:24", 0},
 		{"errno", "client worker 0: flow 0: client_sendmsg returned EBADF (bad file descriptor)", 0},
+		{"minus-one", "client worker 0: flow 0: client_sendmsg returned -1", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.mode, func(t *testing.T) {

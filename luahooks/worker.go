@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
-	"golang.org/x/sys/unix"
 
 	"github.com/hookperf/hookperf/kit"
 	"github.com/hookperf/hookperf/luahooks/internal/lsys"
@@ -208,7 +207,7 @@ func packetResult(L *lua.LState, base int) (int, error) {
 		if e, ok := lsys.Errno(L.Get(base + 2)); ok {
 			return -1, e
 		}
-		return -1, unix.EIO
+		return -1, nil // a bare -1: the kit says so
 	case *lua.LNilType:
 		if e, ok := lsys.Errno(L.Get(base + 2)); ok {
 			return -1, e

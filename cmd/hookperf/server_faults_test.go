@@ -118,9 +118,9 @@ func TestBadInputFoundAtStart(t *testing.T) {
 		{"data port in use", []string{"tcp_rr", "-C", cport, "-P", heldPort},
 			"hookperf: -P/--port: bind 0.0.0.0:" + heldPort + ": address already in use"},
 		{"idle threads, local", []string{"tcp_rr", "--local", "-F", "1", "-T", "4"},
-			"hookperf: -T/--num-threads: 4 threads for 1 flows leaves threads idle; use at most -T 1"},
+			"hookperf: -T/--num-threads: 4 threads for 1 flow(s) leave threads idle; use at most -T 1"},
 		{"idle threads, client", []string{"tcp_rr", "-c", "-C", cport, "-F", "1", "-T", "4"},
-			"hookperf: -T/--num-threads: 4 threads for 1 flows leaves threads idle; use at most -T 1"},
+			"hookperf: -T/--num-threads: 4 threads for 1 flow(s) leave threads idle; use at most -T 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

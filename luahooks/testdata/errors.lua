@@ -22,6 +22,8 @@ client_sendmsg(function(fd, msg, flags)
   elseif mode == "pcall-loop" then
     -- A loop that catches the stop raised in it.
     while true do pcall(nanosleep, 3600) end
+  elseif mode == "minus-one" then
+    return -1
   elseif mode == "errno" then
     local _, err = sendmsg(-1, msg, flags)
     return nil, err
