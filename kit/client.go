@@ -126,6 +126,7 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	}
 	if interrupted != nil {
 		interrupted.After = res.TotalRunTime
+		res.Interrupted = interrupted.Reason
 		return res, interrupted
 	}
 	return res, nil

@@ -86,4 +86,5 @@ func checkInterruptedResult(t *testing.T, w Workload, client, server *Result) {
 		assert.Equal(t, server.BytesRead, client.BytesWritten)
 	}
 	assert.Assert(t, client.Remote != nil && server.Remote != nil, "the sides' figures were not exchanged")
+	assert.Assert(t, client.Interrupted != "" && client.Interrupted == server.Interrupted, "client %q, server %q", client.Interrupted, server.Interrupted)
 }

@@ -130,6 +130,9 @@ func (r *Result) ResultPairs() []KV {
 		{"bytes_read", u(r.BytesRead)},
 		{"bytes_written", u(r.BytesWritten)},
 	}
+	if r.Interrupted != "" {
+		kv = append(kv, KV{"interrupted", r.Interrupted})
+	}
 	if r.Options.Workload == UDPStream || r.Options.Workload == UDPRR {
 		kv = append(kv, KV{"packets_read", u(r.PacketsRead)}, KV{"packets_written", u(r.PacketsWritten)})
 	}
@@ -226,7 +229,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 // textKeys are the keys whose values are text whatever they look like.
 var textKeys = map[string]bool{
 	"workload": true, "host": true, "local_host": true, "congestion_control": true,
-	"all_samples": true, "percentiles": true,
+	"all_samples": true, "percentiles": true, "interrupted": true,
 }
 
 // pairsToMap gives each key a fixed JSON type: text keys are strings,

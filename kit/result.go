@@ -133,6 +133,11 @@ type Result struct {
 	UDPDuplicates uint64
 	UDPStale      uint64
 
+	// Interrupted names the interrupt (SIGINT) that ended the test early,
+	// on this side or its peer; "" when the test ran its course. The
+	// figures then cover the test up to the interrupt.
+	Interrupted string
+
 	// TCP_INFO of this side's connections as they ended (tcp_rr and
 	// tcp_stream), over the whole run: how many were read, the segments
 	// they retransmitted, and the mean of their smoothed RTTs.

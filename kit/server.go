@@ -192,6 +192,7 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 		_ = c.send(&message{Type: msgResult, Figures: res.figures()})
 	}
 	if peerInterrupt != "" {
+		res.Interrupted = peerInterrupt
 		return res, &Interrupted{Reason: peerInterrupt, Side: ClientSide, Peer: true, After: res.TotalRunTime}
 	}
 	return res, nil
@@ -215,6 +216,7 @@ func (srv *server) interrupted(s *sideRun, res *Result, conns []*conn, events <-
 	}
 	s.stopWorkers()
 	srv.finish(s, res)
+	res.Interrupted = in.Reason
 	remote := &Figures{}
 	t := time.NewTimer(peerCauseWait)
 	defer t.Stop()

@@ -44,7 +44,7 @@ func TestInterruptReportsWhatWasMeasured(t *testing.T) {
 			at := p.signalAfter(1500*time.Millisecond, sig)
 			r := p.wait(procTimeout)
 			assert.Assert(t, time.Since(at) < exitBound, "exited %v after the signal", time.Since(at))
-			checkInterrupted(t, r, status, "interrupted ("+name+") after ")
+			checkInterrupted(t, r, status, name, "interrupted ("+name+") after ")
 		})
 		t.Run("local split/"+name, func(t *testing.T) {
 			t.Parallel()
@@ -54,7 +54,7 @@ func TestInterruptReportsWhatWasMeasured(t *testing.T) {
 			at := p.signalAfter(2*time.Second, sig)
 			r := p.wait(procTimeout)
 			assert.Assert(t, time.Since(at) < exitBound, "exited %v after the signal", time.Since(at))
-			checkInterrupted(t, r, status, "interrupted ("+name+") after ")
+			checkInterrupted(t, r, status, name, "interrupted ("+name+") after ")
 			assert.Assert(t, num(t, parseKV(t, r.stdout), "remote_throughput") > 0, "no figures from the server process: %s", r)
 		})
 		for _, who := range []string{"client", "server"} {
@@ -70,8 +70,8 @@ func TestInterruptReportsWhatWasMeasured(t *testing.T) {
 				at := victim.signalAfter(1500*time.Millisecond, sig)
 				vr, pr := victim.wait(procTimeout), peer.wait(procTimeout)
 				assert.Assert(t, time.Since(at) < exitBound, "exited %v after the signal", time.Since(at))
-				checkInterrupted(t, vr, status, "interrupted ("+name+") after ")
-				checkInterrupted(t, pr, 1, "the "+who+" was interrupted ("+name+") after ")
+				checkInterrupted(t, vr, status, name, "interrupted ("+name+") after ")
+				checkInterrupted(t, pr, 1, name, "the "+who+" was interrupted ("+name+") after ")
 				// Both sides counted the same transactions, but for the one
 				// in flight at the stop (answered, the answer not read).
 				diff := num(t, parseKV(t, vr.stdout), "num_transactions") - num(t, parseKV(t, pr.stdout), "num_transactions")
@@ -83,7 +83,7 @@ func TestInterruptReportsWhatWasMeasured(t *testing.T) {
 
 // checkInterrupted checks an interrupted run's exit status, its one error
 // line, and its report of a test cut short.
-func checkInterrupted(t *testing.T, r result, status int, why string) {
+func checkInterrupted(t *testing.T, r result, status int, signal, why string) {
 	t.Helper()
 	assert.Equal(t, r.code, status, "%s", r)
 	assert.Assert(t, strings.HasPrefix(r.stderr, "hookperf: "+why), "%s", r)
@@ -94,6 +94,7 @@ func checkInterrupted(t *testing.T, r result, status int, why string) {
 	assert.Assert(t, length > 0.5 && length < 10, "total_run_time=%v", length)
 	// The sides exchanged their figures all the same.
 	assert.Assert(t, num(t, kv, "remote_throughput") > 0, "%s", r)
+	assert.Equal(t, kv["interrupted"], signal, "%s", r)
 }
 
 // TestStuckScriptEndsInTime: script code that never ends by itself is
