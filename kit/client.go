@@ -181,6 +181,11 @@ func (s *sideRun) runTest(ctx context.Context, cc *conn, events chan event) (*In
 				return nil, err
 			}
 		case <-s.failed:
+			if interrupted != nil && !interrupted.Peer {
+				// A hook stopped after the interrupt: the interrupt first.
+				interrupted.After, interrupted.NoFigures = s.clock()-s.start, true
+				return nil, fmt.Errorf("%w; %w", interrupted, s.failure())
+			}
 			return nil, s.peerCause(s.failure(), events)
 		case <-done:
 			in := interruption(ctx)

@@ -31,6 +31,9 @@ type Interrupted struct {
 	Peer bool
 	// After is how long the test had run (0: it had not started).
 	After time.Duration
+	// NoFigures is set when the test had run but its figures were lost:
+	// a hook had to be stopped after the interrupt.
+	NoFigures bool
 }
 
 func (e *Interrupted) Error() string {
@@ -43,6 +46,9 @@ func (e *Interrupted) Error() string {
 	}
 	if e.After <= 0 {
 		return who + " before the test started"
+	}
+	if e.NoFigures {
+		return fmt.Sprintf("%s after %.2f s of the test", who, e.After.Seconds())
 	}
 	return fmt.Sprintf("%s after %.2f s of the test: the figures cover that time", who, e.After.Seconds())
 }

@@ -279,8 +279,10 @@ func (s *sideRun) startWorkers(ctx context.Context) error {
 			}
 			it.stop()
 			if err == nil {
-				err = runEnded(ctx, s.side)
+				return runEnded(ctx, s.side)
 			}
+			// The run's end first, then the hook it stopped.
+			return fmt.Errorf("%w; %s worker %d: %w", runEnded(ctx, s.side), s.side, i, err)
 		}
 		if err != nil {
 			return fmt.Errorf("%s worker %d: %w", s.side, i, err)

@@ -127,8 +127,10 @@ func TestStuckScriptEndsInTime(t *testing.T) {
 			"interrupted (SIGINT) after ", true},
 		{"hook in nanosleep, -l", sleepHook, []string{"-l", "1"}, 0, time.Second, 1,
 			"client_sendmsg: the hook was still running when the run had been over for 1s; stopped at stuck.lua:1", false},
-		{"hook in nanosleep, SIGINT", sleepHook, []string{"-l", "30"}, syscall.SIGINT, time.Second, 1,
+		{"hook in nanosleep, SIGINT", sleepHook, []string{"-l", "30"}, syscall.SIGINT, time.Second, 130,
 			"client_sendmsg: the hook was still running when the run had been over for 1s; stopped at stuck.lua:1", false},
+		{"socket hook in nanosleep, SIGINT", "client_socket(function(fd, ai) nanosleep(3600) end)\n", []string{"-l", "30"}, syscall.SIGINT, time.Second, 130,
+			"interrupted (SIGINT) before the test started; client worker 0: client_socket: the hook was still running when the run had been over for 1s; stopped at stuck.lua:1", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

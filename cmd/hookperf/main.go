@@ -137,7 +137,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var in *kit.Interrupted
 	var stopped *luahooks.StoppedError
-	measured := errors.As(err, &in) && in.After > 0 ||
+	measured := errors.As(err, &in) && in.After > 0 && !in.NoFigures ||
 		errors.As(err, &stopped) && stopped.MeasuredAll()
 	if measured && res != nil && !splitServer() {
 		// What was measured before the interrupt, or before the script's
