@@ -52,7 +52,10 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	if err := cc.send(&message{Type: msgHello, Magic: opts.Magic, Hello: h}); err != nil {
 		return res, err
 	}
-	welcome, err := expect(ctx, cc, events, msgWelcome, cfg.peerTimeout())
+	// The server opens its sockets before its welcome: it gives itself
+	// its setup timeout and a stuck hook StopGrace, and then says why.
+	welcomeWait := cfg.peerTimeout() + time.Duration(opts.NumFlows)*time.Millisecond + StopGrace + 2*time.Second
+	welcome, err := expect(ctx, cc, events, msgWelcome, welcomeWait)
 	if err != nil {
 		if errors.As(err, new(*Interrupted)) {
 			cc.abort(err)
@@ -237,10 +240,7 @@ func expect(ctx context.Context, cc *conn, events chan event, want string, timeo
 			case want:
 				return ev.m, nil
 			case msgAbort:
-				if want == msgWelcome {
-					return nil, fmt.Errorf("control: the server refused: %s", ev.m.Error)
-				}
-				return nil, &PeerError{Side: ServerSide, Msg: ev.m.Error}
+				return nil, &PeerError{Side: ServerSide, Msg: ev.m.Error, Refused: want == msgWelcome}
 			case msgHeartbeat:
 				continue
 			}
@@ -276,7 +276,7 @@ func checkPeer(cc *conn, cfg *SideConfig) error {
 
 // waitConnected waits until every worker's flows are connected.
 func (s *sideRun) waitConnected(ctx context.Context, cc *conn, events chan event) error {
-	timeout := s.cfg.peerTimeout() + time.Duration(s.opts.NumFlows)*time.Millisecond
+	timeout := s.setupTimeout()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	beat := time.NewTicker(heartbeatEvery(s.cfg))

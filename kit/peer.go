@@ -16,9 +16,17 @@ import (
 type PeerError struct {
 	Side Side   // the side that failed
 	Msg  string // its error
+	// Refused is set when a server turned its client away before the test
+	// (a wrong magic, unusable options, or its own setup failed).
+	Refused bool
 }
 
-func (e *PeerError) Error() string { return e.Side.String() + " failed: " + e.Msg }
+func (e *PeerError) Error() string {
+	if e.Refused {
+		return "control: the server refused: " + e.Msg
+	}
+	return e.Side.String() + " failed: " + e.Msg
+}
 
 // peerClosed reports whether err is how a data connection shows that the
 // peer went away: the peer's own failure, which the control connection

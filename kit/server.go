@@ -269,8 +269,12 @@ func runEnded(ctx context.Context, side Side) error {
 	if in := interruption(ctx); in != nil {
 		return &Interrupted{Reason: in.Reason, Side: side}
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	cause := context.Cause(ctx)
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
 		return ErrSuicide
+	case cause != nil:
+		return cause // a limit of the run's own, e.g. setupTimeout
 	}
 	return ctx.Err()
 }

@@ -250,9 +250,13 @@ func (w *worker) flowConnected() {
 
 // startWorkers starts the workers one after the other, each on its own
 // locked OS thread, and returns once all have opened their sockets (or the
-// first failed). When ctx ends first, a socket hook still running is
-// interrupted.
+// first failed). When ctx ends first, or setting up takes longer than
+// setupTimeout (a socket hook that never returns), a socket hook still
+// running is interrupted.
 func (s *sideRun) startWorkers(ctx context.Context) error {
+	limit := s.setupTimeout()
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("opening the %s's sockets took longer than %v", s.side, limit))
+	defer cancel()
 	for i := 0; i < s.workers; i++ {
 		w := &worker{s: s, id: i}
 		s.mu.Lock()
@@ -317,6 +321,13 @@ func (s *sideRun) runWorker(w *worker, ready chan<- error) {
 	if err := w.loop(); err != nil {
 		s.fail(fmt.Errorf("%s worker %d: %w", s.side, w.id, err))
 	}
+}
+
+// setupTimeout bounds how long a side may take to open its sockets and
+// connect its flows: as long as it waits for a silent peer, plus a
+// millisecond a flow.
+func (s *sideRun) setupTimeout() time.Duration {
+	return s.cfg.peerTimeout() + time.Duration(s.opts.NumFlows)*time.Millisecond
 }
 
 // stopWorkers stops every worker, lets them close their sockets and

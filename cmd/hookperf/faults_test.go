@@ -129,6 +129,10 @@ func TestStuckScriptEndsInTime(t *testing.T) {
 			"client_sendmsg: the hook was still running when the run had been over for 1s; stopped at stuck.lua:1", false},
 		{"hook in nanosleep, SIGINT", sleepHook, []string{"-l", "30"}, syscall.SIGINT, time.Second, 130,
 			"client_sendmsg: the hook was still running when the run had been over for 1s; stopped at stuck.lua:1", false},
+		{"client socket hook in nanosleep, setup limit", "client_socket(function(fd, ai) nanosleep(3600) end)\n", []string{"-l", "1"}, 0, 10 * time.Second, 1,
+			"opening the client's sockets took longer than 10.001s; client worker 0: client_socket: the hook was still running when the run had been over for 1s; stopped at stuck.lua:1", false},
+		{"server socket hook in nanosleep, setup limit", "server_socket(function(fd, ai) nanosleep(3600) end)\n", []string{"-l", "1"}, 0, 10 * time.Second, 1,
+			"opening the server's sockets took longer than 10.001s; server worker 0: server_socket: the hook was still running when the run had been over for 1s; stopped at stuck.lua:1", false},
 		{"socket hook in nanosleep, SIGINT", "client_socket(function(fd, ai) nanosleep(3600) end)\n", []string{"-l", "30"}, syscall.SIGINT, time.Second, 130,
 			"interrupted (SIGINT) before the test started; client worker 0: client_socket: the hook was still running when the run had been over for 1s; stopped at stuck.lua:1", false},
 	}
