@@ -54,7 +54,7 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	}
 	// The server opens its sockets before its welcome: it gives itself
 	// its setup timeout and a stuck hook StopGrace, and then says why.
-	welcomeWait := cfg.peerTimeout() + time.Duration(opts.NumFlows)*time.Millisecond + StopGrace + 2*time.Second
+	welcomeWait := cfg.peerTimeout() + time.Duration(opts.NumFlows)*time.Millisecond + StopGrace + time.Second
 	welcome, err := expect(ctx, cc, events, msgWelcome, welcomeWait)
 	if err != nil {
 		if errors.As(err, new(*Interrupted)) {
