@@ -186,7 +186,7 @@ func (s *sideRun) runTest(ctx context.Context, cc *conn, events chan event) (*In
 		case <-s.failed:
 			if interrupted != nil && !interrupted.Peer {
 				// A hook stopped after the interrupt: the interrupt first.
-				interrupted.After, interrupted.NoFigures = s.clock()-s.start, true
+				interrupted.NoFigures = true
 				return nil, fmt.Errorf("%w; %w", interrupted, s.failure())
 			}
 			return nil, s.peerCause(s.failure(), events)
@@ -196,7 +196,7 @@ func (s *sideRun) runTest(ctx context.Context, cc *conn, events chan event) (*In
 				return nil, runEnded(ctx, ClientSide)
 			}
 			// Ctrl-C: the test ends now, and both sides report it.
-			stopEarly(&Interrupted{Reason: in.Reason, Side: ClientSide})
+			stopEarly(&Interrupted{Reason: in.Reason, Side: ClientSide, After: s.clock() - s.start})
 			done = nil
 		}
 	}
