@@ -211,6 +211,8 @@ func WriteJSON(w io.Writer, r *Result) error {
 		"options": pairsToMap(r.Options.OptionPairs()),
 		"results": pairsToMap(r.ResultPairs()),
 		"side":    r.Side.String(),
+		// The run as a Go benchmark line, which hookperf compare reads.
+		"gobench": GoBenchLine(r),
 	}
 	samples := []map[string]any{}
 	for _, s := range r.Samples {
@@ -314,6 +316,13 @@ func WriteSamplesCSV(w io.Writer, r *Result) error {
 // this side retransmitted; all this process's CPU use over the run, in %
 // of one CPU.
 func WriteGoBench(w io.Writer, r *Result) error {
+	_, err := fmt.Fprintln(w, GoBenchLine(r))
+	return err
+}
+
+// GoBenchLine is the result as one line in Go's benchmark format (see
+// WriteGoBench), without its newline.
+func GoBenchLine(r *Result) string {
 	o := &r.Options
 	name := "Benchmark" + goBenchNames[o.Workload] + fmt.Sprintf("/flows=%d/threads=%d", o.NumFlows, o.NumThreads)
 	n := uint64(1)
@@ -348,8 +357,7 @@ func WriteGoBench(w io.Writer, r *Result) error {
 		cpu := (r.RusageEnd.Utime + r.RusageEnd.Stime) - (r.RusageStart.Utime + r.RusageStart.Stime)
 		metric(100*cpu.Seconds()/r.TotalRunTime.Seconds(), "cpu-%")
 	}
-	_, err := fmt.Fprintf(w, "%s\t%d\t%s\n", name, n, strings.Join(metrics, "\t"))
-	return err
+	return fmt.Sprintf("%s\t%d\t%s", name, n, strings.Join(metrics, "\t"))
 }
 
 // goBenchNames are the workloads as Go benchmark names.

@@ -349,6 +349,7 @@ type reportTestJSON struct {
 	Results map[string]any   `json:"results"`
 	Side    string           `json:"side"`
 	Samples []map[string]any `json:"samples"`
+	GoBench string           `json:"gobench"`
 }
 
 func TestWriteJSON(t *testing.T) {
@@ -369,6 +370,9 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if doc.Side != "client" {
 		t.Errorf("side = %q, want client", doc.Side)
+	}
+	if want := GoBenchLine(r); doc.GoBench != want {
+		t.Errorf("gobench = %q, want the --gobench line %q", doc.GoBench, want)
 	}
 
 	// The same facts as the key=value lines: every result is a number
