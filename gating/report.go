@@ -57,15 +57,19 @@ func (r *Report) WriteTable(w io.Writer) error {
 func shortName(b string) string { return strings.TrimPrefix(b, "Benchmark") }
 
 func sideString(s Side) string {
-	return fmt.Sprintf("%.4g [%s, %s]", s.Median, bound(s.Lo), bound(s.Hi))
+	return fmt.Sprintf("%s [%s, %s]", number(s.Median), number(s.Lo), number(s.Hi))
 }
 
-func bound(x float64) string {
+// number writes a figure to four significant digits, whole numbers of
+// four digits or more in full.
+func number(x float64) string {
 	switch {
 	case math.IsInf(x, -1):
 		return "-∞"
 	case math.IsInf(x, 1):
 		return "∞"
+	case math.Abs(x) >= 1000:
+		return fmt.Sprintf("%.0f", x)
 	}
 	return fmt.Sprintf("%.4g", x)
 }

@@ -52,6 +52,9 @@ func withWorkloadFromName(argv []string) []string {
 
 // run is the whole CLI, with its streams given, returning the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "compare" {
+		return runCompare(args[1:], stdout, stderr)
+	}
 	c, err := parseArgs(args)
 	if c != nil {
 		c.args = args
@@ -299,6 +302,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: hookperf WORKLOAD [flags]")
 	fmt.Fprintln(w, "workloads: tcp_rr tcp_crr tcp_stream udp_rr udp_stream")
 	fmt.Fprintln(w, "a server runs without -c and serves one test; a client runs with -c -H HOST; --local runs both")
+	fmt.Fprintln(w, "       hookperf compare [flags] OLD NEW   (regression gating of two sets of runs: hookperf compare --help)")
 	fmt.Fprintln(w, "\nflags:")
 	for _, f := range flagSpecs {
 		name := "    --" + f.long

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hookperf/hookperf/gating"
+)
+
+// Exit statuses of the gating commands, apart from the run's (SPEC.md).
+const (
+	exitRegression   = 3 // a metric regressed
+	exitInconclusive = 4 // no regression found, but a metric could not be decided
+)
+
+const compareUsage = `usage: hookperf compare [flags] OLD NEW
+compares two sets of runs taken at different times (an old and a new kernel):
+each file holds several runs, as hookperf --json documents, --gobench lines
+or go test -bench output.
+flags:
+  --threshold PCT   the smallest change that counts, in % (default 5)
+  --alpha A         the significance level (default 0.05)
+  --metrics LIST    compare only these metrics (units), e.g. trans/s,lat-p99-ns
+  --json            the report as one JSON document
+  --ktap            the report as KTAP (one ok / not ok line a metric)
+exit status: 0 no regression, 3 regression, 4 inconclusive, 2 usage error`
+
+// runCompare is `hookperf compare`.
+func runCompare(args []string, stdout, stderr io.Writer) int {
+	cfg := gating.DefaultConfig
+	var files, units []string
+	format := "table"
+	var errs []error
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, v, hasV := strings.Cut(a, "=")
+		value := func() string {
+			if hasV {
+				return v
+			}
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			errs = append(errs, fmt.Errorf("%s needs a value", name))
+			return ""
+		}
+		switch name {
+		case "-h", "--help":
+			fmt.Fprintln(stdout, compareUsage)
+			return exitOK
+		case "--threshold":
+			f, err := strconv.ParseFloat(value(), 64)
+			if err != nil || f <= 0 || f >= 1000 {
+				errs = append(errs, fmt.Errorf("--threshold: want a percentage in (0, 1000), got %q", v))
+			}
+			cfg.Threshold = f / 100
+		case "--alpha":
+			f, err := strconv.ParseFloat(value(), 64)
+			if err != nil || f <= 0 || f >= 1 {
+				errs = append(errs, fmt.Errorf("--alpha: want a level in (0, 1), got %q", v))
+			}
+			cfg.Alpha = f
+		case "--metrics":
+			for _, u := range strings.Split(value(), ",") {
+				if u = strings.TrimSpace(u); u != "" {
+					units = append(units, u)
+				}
+			}
+		case "--json":
+			format = "json"
+		case "--ktap":
+			format = "ktap"
+		default:
+			if strings.HasPrefix(a, "-") && a != "-" {
+				errs = append(errs, fmt.Errorf("unknown flag %s", a))
+				continue
+			}
+			files = append(files, a)
+		}
+	}
+	if len(files) != 2 {
+		errs = append(errs, fmt.Errorf("want two files, OLD and NEW, got %d", len(files)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		printError(stderr, fmt.Errorf("compare: %w", err))
+		fmt.Fprintln(stderr, "hookperf: try 'hookperf compare --help'")
+		return exitUsage
+	}
+	var sets [2]*gating.Set
+	for i, f := range files {
+		set, err := readSet(f)
+		if err != nil {
+			printError(stderr, fmt.Errorf("compare: %s: %w", f, err))
+			return exitUsage
+		}
+		sets[i] = set
+	}
+	rows, err := gating.CompareSets(sets[0], sets[1], units, cfg)
+	if err != nil {
+		printError(stderr, fmt.Errorf("compare: %w", err))
+		return exitUsage
+	}
+	report := gating.NewReport(rows, cfg, gating.DriftNote)
+	switch format {
+	case "json":
+		err = report.WriteJSON(stdout)
+	case "ktap":
+		err = report.WriteKTAP(stdout)
+	default:
+		err = report.WriteTable(stdout)
+	}
+	if err != nil {
+		printError(stderr, err)
+		return exitRun
+	}
+	return gateStatus(report.Verdict)
+}
+
+// gateStatus is the exit status of a verdict.
+func gateStatus(v gating.Verdict) int {
+	switch v {
+	case gating.Regression:
+		return exitRegression
+	case gating.Inconclusive:
+		return exitInconclusive
+	}
+	return exitOK
+}
+
+// readSet reads a file of runs ("-": standard input).
+func readSet(path string) (*gating.Set, error) {
+	if path == "-" {
+		return gating.Read(os.Stdin)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return gating.Read(f)
+}
