@@ -98,26 +98,35 @@ func readLines(set *Set, data []byte) error {
 	return sc.Err()
 }
 
-// readLine reads one line of Go's benchmark format: the name, the
-// iterations, then value-unit pairs.
+// readLine adds the run of one benchmark line to set.
 func readLine(set *Set, line string) error {
+	bench, metrics, err := ParseLine(line)
+	if err != nil {
+		return err
+	}
+	set.Add(bench, metrics)
+	return nil
+}
+
+// ParseLine reads one line of Go's benchmark format: the name, the
+// iterations, then value-unit pairs (hookperf's --gobench line).
+func ParseLine(line string) (bench string, metrics map[string]float64, err error) {
 	f := strings.Fields(line)
 	if len(f) < 4 || len(f)%2 != 0 {
-		return fmt.Errorf("%q is not a benchmark line (name, iterations, then value and unit pairs)", line)
+		return "", nil, fmt.Errorf("%q is not a benchmark line (name, iterations, then value and unit pairs)", line)
 	}
 	if _, err := strconv.ParseUint(f[1], 10, 64); err != nil {
-		return fmt.Errorf("%q: iterations %q is not a count", line, f[1])
+		return "", nil, fmt.Errorf("%q: iterations %q is not a count", line, f[1])
 	}
-	metrics := map[string]float64{}
+	metrics = map[string]float64{}
 	for i := 2; i < len(f); i += 2 {
 		v, err := strconv.ParseFloat(f[i], 64)
 		if err != nil {
-			return fmt.Errorf("%q: %q is not a number", line, f[i])
+			return "", nil, fmt.Errorf("%q: %q is not a number", line, f[i])
 		}
 		metrics[f[i+1]] = v
 	}
-	set.Add(f[0], metrics)
-	return nil
+	return f[0], metrics, nil
 }
 
 // CompareSets compares every metric two sets share, benchmark by
@@ -152,4 +161,45 @@ func describe(s *Set) string {
 		parts = append(parts, b+" ["+strings.Join(sortedUnits(s.Runs[b]), " ")+"]")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Rounds are the runs of an A/B comparison in one sitting: round i ran A
+// and B back to back, in alternating order.
+type Rounds struct {
+	A, B *Set
+}
+
+// CompareRounds compares A and B round by round (paired), every metric
+// both have; units, if given, limits the metrics. A and B may be named
+// differently (they differ in options): the first benchmark of each is
+// compared.
+func CompareRounds(r Rounds, units []string, cfg Config) ([]Row, error) {
+	if r.A == nil || r.B == nil || len(r.A.Benches) == 0 || len(r.B.Benches) == 0 {
+		return nil, errors.New("no rounds to compare")
+	}
+	an, bn := r.A.Benches[0], r.B.Benches[0]
+	name := an
+	if an != bn {
+		name = an + " vs " + strings.TrimPrefix(bn, "Benchmark")
+	}
+	am, bm := r.A.Runs[an], r.B.Runs[bn]
+	var rows []Row
+	for _, unit := range sortedUnits(am) {
+		if len(units) > 0 && !slices.Contains(units, unit) {
+			continue
+		}
+		bv, ok := bm[unit]
+		if !ok {
+			continue
+		}
+		row, err := ComparePaired(name, unit, am[unit], bv, cfg)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("A and B share no metric (A: %s; B: %s)", describe(r.A), describe(r.B))
+	}
+	return rows, nil
 }

@@ -55,6 +55,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "compare" {
 		return runCompare(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "ab" {
+		return runAB(args[1:], stdout, stderr)
+	}
 	c, err := parseArgs(args)
 	if c != nil {
 		c.args = args
@@ -236,17 +239,23 @@ func exitStatus(err error) int {
 	return exitRun
 }
 
+// scriptArgs is the script's args table from --script-arg.
+func scriptArgs(c *config) map[string]string {
+	args := map[string]string{}
+	for _, kv := range c.scriptArgs {
+		k, v, _ := strings.Cut(kv, "=")
+		args[k] = v
+	}
+	return args
+}
+
 // runScript runs a scripted side, or both sides with --local (the script
 // runs once per side), and returns the result to report.
 func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client kit.SideConfig, out, stderr io.Writer) (*kit.Result, error) {
-	env := luahooks.Env{Args: map[string]string{}, Out: out, Err: stderr}
+	env := luahooks.Env{Args: scriptArgs(c), Out: out, Err: stderr}
 	if c.opts.JSON || c.opts.GoBench {
 		// stdout holds the one report a program parses.
 		env.Out = stderr
-	}
-	for _, kv := range c.scriptArgs {
-		k, v, _ := strings.Cut(kv, "=")
-		env.Args[k] = v
 	}
 	runSide := func(o kit.Options, cfg kit.SideConfig) (*kit.Result, error) {
 		r, err := luahooks.RunSide(ctx, s, o, cfg, env)
@@ -302,6 +311,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: hookperf WORKLOAD [flags]")
 	fmt.Fprintln(w, "workloads: tcp_rr tcp_crr tcp_stream udp_rr udp_stream")
 	fmt.Fprintln(w, "a server runs without -c and serves one test; a client runs with -c -H HOST; --local runs both")
+	fmt.Fprintln(w, "       hookperf ab WORKLOAD [flags] --b FLAGS   (A/B in interleaved rounds, a verdict: hookperf ab --help)")
 	fmt.Fprintln(w, "       hookperf compare [flags] OLD NEW   (regression gating of two sets of runs: hookperf compare --help)")
 	fmt.Fprintln(w, "\nflags:")
 	for _, f := range flagSpecs {

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hookperf/hookperf/gating"
+	"github.com/hookperf/hookperf/kit"
+	"github.com/hookperf/hookperf/luahooks"
+)
+
+const abUsage = `usage: hookperf ab WORKLOAD [flags] [--a "FLAGS"] --b "FLAGS"
+runs two configurations of one workload, A and B, in interleaved rounds
+over loopback (each run as --local), and says whether B is a regression.
+The workload's flags are common to both; --a and --b add each side's own
+(any hookperf flag: --congestion-control reno, -m 1G, --script f.lua …).
+flags:
+  --a FLAGS         A's own flags (default: none)
+  --b FLAGS         B's own flags
+  --rounds N        rounds of one A run and one B run (default 10; ABBA order)
+  -l SECONDS        each run's length (default 2 here)
+  --threshold PCT   the smallest change that counts, in % (default 5)
+  --alpha A         the significance level (default 0.05)
+  --metrics LIST    gate only on these metrics, e.g. trans/s,lat-p99-ns
+  --json, --ktap    the report as JSON or KTAP
+exit status: 0 no regression, 3 regression, 4 inconclusive, 1 a run failed,
+2 usage error, 130/143 interrupted (the rounds run so far are reported)`
+
+// abConfig is a parsed `hookperf ab` command line.
+type abConfig struct {
+	common       []string // the workload and its shared flags
+	a, b         []string // each side's own flags
+	rounds       int
+	gate         gating.Config
+	units        []string
+	format       string
+	lengthGiven  bool
+	runA, runB   *config
+	scriptA, scB *luahooks.Script
+}
+
+// parseAB reads `hookperf ab`'s flags; the rest are the workload's.
+func parseAB(args []string) (*abConfig, bool, error) {
+	ab := &abConfig{rounds: 10, gate: gating.DefaultConfig, format: "table"}
+	var errs []error
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, v, hasV := strings.Cut(a, "=")
+		value := func() string {
+			if hasV {
+				return v
+			}
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			errs = append(errs, fmt.Errorf("%s needs a value", name))
+			return ""
+		}
+		switch name {
+		case "-h", "--help":
+			return ab, true, nil
+		case "--a":
+			ab.a = strings.Fields(value())
+		case "--b":
+			ab.b = strings.Fields(value())
+		case "--rounds":
+			n, err := strconv.Atoi(value())
+			if err != nil || n < 1 || n > 10000 {
+				errs = append(errs, fmt.Errorf("--rounds: want a count in 1..10000, got %q", args[i]))
+			}
+			ab.rounds = n
+		case "--threshold":
+			f, err := strconv.ParseFloat(value(), 64)
+			if err != nil || f <= 0 || f >= 1000 {
+				errs = append(errs, fmt.Errorf("--threshold: want a percentage in (0, 1000), got %q", args[i]))
+			}
+			ab.gate.Threshold = f / 100
+		case "--alpha":
+			f, err := strconv.ParseFloat(value(), 64)
+			if err != nil || f <= 0 || f >= 1 {
+				errs = append(errs, fmt.Errorf("--alpha: want a level in (0, 1), got %q", args[i]))
+			}
+			ab.gate.Alpha = f
+		case "--metrics":
+			for _, u := range strings.Split(value(), ",") {
+				if u = strings.TrimSpace(u); u != "" {
+					ab.units = append(ab.units, u)
+				}
+			}
+		case "--json":
+			ab.format = "json"
+		case "--ktap":
+			ab.format = "ktap"
+		default:
+			if a == "-l" || strings.HasPrefix(a, "-l") || strings.HasPrefix(a, "--test-length") {
+				ab.lengthGiven = true
+			}
+			ab.common = append(ab.common, a)
+		}
+	}
+	if len(ab.b) == 0 {
+		errs = append(errs, errors.New("--b: B's flags are what A/B compares (e.g. --b '--congestion-control reno')"))
+	}
+	if len(errs) > 0 {
+		return ab, false, errors.Join(errs...)
+	}
+	for _, side := range []struct {
+		name  string
+		extra []string
+		c     **config
+	}{{"A", ab.a, &ab.runA}, {"B", ab.b, &ab.runB}} {
+		args := slices.Concat(ab.common, side.extra, []string{"--local"})
+		if !ab.lengthGiven {
+			args = append(args, "-l", "2")
+		}
+		c, err := parseArgs(args)
+		if err == nil {
+			err = c.opts.ValidateLocal()
+		}
+		if err == nil && (c.opts.JSON || c.opts.GoBench || c.opts.AllSamples != "" || c.opts.DryRun || c.opts.Client) {
+			err = errors.New("-c, -n, -A, --json and --gobench mean nothing to a run of ab")
+		}
+		if err != nil {
+			return ab, false, fmt.Errorf("%s: %w", side.name, err)
+		}
+		*side.c = c
+	}
+	if ab.runA.opts.Workload != ab.runB.opts.Workload {
+		return ab, false, errors.New("A and B run different workloads: give the workload once, before --a and --b")
+	}
+	return ab, false, nil
+}
+
+// runAB is `hookperf ab`.
+func runAB(args []string, stdout, stderr io.Writer) int {
+	ab, help, err := parseAB(args)
+	if help {
+		fmt.Fprintln(stdout, abUsage)
+		return exitOK
+	}
+	if err == nil {
+		err = ab.loadScripts()
+	}
+	if err != nil {
+		printError(stderr, fmt.Errorf("ab: %w", err))
+		fmt.Fprintln(stderr, "hookperf: try 'hookperf ab --help'")
+		return exitUsage
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	rounds := gating.Rounds{A: &gating.Set{}, B: &gating.Set{}}
+	var runErr error
+	for i := 0; i < ab.rounds && runErr == nil; i++ {
+		// ABBA: drift within a pair of rounds hits A and B alike.
+		order := []string{"A", "B"}
+		if i%2 == 1 {
+			order = []string{"B", "A"}
+		}
+		var figures []string
+		for _, side := range order {
+			line, err := ab.run(ctx, side, stderr)
+			if err != nil {
+				runErr = fmt.Errorf("round %d, %s: %w", i+1, side, err)
+				break
+			}
+			bench, metrics, err := gating.ParseLine(line)
+			if err != nil {
+				runErr = err
+				break
+			}
+			set := rounds.A
+			if side == "B" {
+				set = rounds.B
+			}
+			set.Add(bench, metrics)
+			figures = append(figures, fmt.Sprintf("%s %s", side, headline(metrics)))
+		}
+		if runErr == nil {
+			fmt.Fprintf(stderr, "hookperf: ab: round %d/%d: %s\n", i+1, ab.rounds, strings.Join(figures, ", "))
+		}
+	}
+	var in *kit.Interrupted
+	interrupted := errors.As(runErr, &in)
+	if runErr != nil && !interrupted {
+		printError(stderr, fmt.Errorf("ab: %w", runErr))
+		return exitStatus(runErr)
+	}
+	// Whole rounds only: a round cut short by an interrupt is left out.
+	trim(rounds.A, rounds.B)
+	rows, err := gating.CompareRounds(rounds, ab.units, ab.gate)
+	if err != nil {
+		if interrupted {
+			printError(stderr, fmt.Errorf("ab: %w", runErr))
+			return exitStatus(runErr)
+		}
+		printError(stderr, fmt.Errorf("ab: %w", err))
+		return exitUsage
+	}
+	report := gating.NewReport(rows, ab.gate, "")
+	switch ab.format {
+	case "json":
+		err = report.WriteJSON(stdout)
+	case "ktap":
+		err = report.WriteKTAP(stdout)
+	default:
+		err = report.WriteTable(stdout)
+	}
+	if err != nil {
+		printError(stderr, err)
+		return exitRun
+	}
+	if interrupted {
+		printError(stderr, fmt.Errorf("ab: %w; the report covers the rounds run before", runErr))
+		return exitStatus(runErr)
+	}
+	return gateStatus(report.Verdict)
+}
+
+// trim drops the runs of a round only one side finished.
+func trim(a, b *gating.Set) {
+	for _, s := range []*gating.Set{a, b} {
+		for _, bench := range s.Benches {
+			for unit, v := range s.Runs[bench] {
+				n := min(len(v), minRuns(a), minRuns(b))
+				s.Runs[bench][unit] = v[:n]
+			}
+		}
+	}
+}
+
+// minRuns is the fewest runs of any metric in s.
+func minRuns(s *gating.Set) int {
+	n := -1
+	for _, bench := range s.Benches {
+		for _, v := range s.Runs[bench] {
+			if n < 0 || len(v) < n {
+				n = len(v)
+			}
+		}
+	}
+	return max(n, 0)
+}
+
+// headline is a run's main figure, for the progress line.
+func headline(m map[string]float64) string {
+	for _, unit := range []string{"trans/s", "Mbit/s"} {
+		if v, ok := m[unit]; ok {
+			return strconv.FormatFloat(v, 'f', 0, 64) + " " + unit
+		}
+	}
+	return ""
+}
+
+func (ab *abConfig) loadScripts() error {
+	for _, s := range []struct {
+		c      *config
+		script **luahooks.Script
+	}{{ab.runA, &ab.scriptA}, {ab.runB, &ab.scB}} {
+		if s.c.script == "" {
+			continue
+		}
+		sc, err := luahooks.LoadFile(s.c.script)
+		if err != nil {
+			return err
+		}
+		*s.script = sc
+	}
+	return nil
+}
+
+// run runs side once over loopback and returns its --gobench line. A
+// script's output goes to stderr: stdout holds the report.
+func (ab *abConfig) run(ctx context.Context, side string, stderr io.Writer) (string, error) {
+	c, script := ab.runA, ab.scriptA
+	if side == "B" {
+		c, script = ab.runB, ab.scB
+	}
+	o := c.opts
+	var res *kit.Result
+	var err error
+	if script != nil {
+		env := luahooks.Env{Args: scriptArgs(c), Out: stderr, Err: stderr}
+		var lr *luahooks.LocalResult
+		lr, err = luahooks.RunLocal(ctx, script, o, kit.SideConfig{}, kit.SideConfig{}, env, env)
+		if lr != nil && lr.Client != nil {
+			res = lr.Client.Kit
+		}
+	} else {
+		var lr *kit.LocalResult
+		lr, err = kit.RunLocal(ctx, o, kit.SideConfig{}, kit.SideConfig{})
+		if lr != nil {
+			res = lr.Client
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	if res == nil {
+		return "", errors.New("the run returned no result")
+	}
+	return kit.GoBenchLine(res), nil
+}
