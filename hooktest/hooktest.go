@@ -33,7 +33,8 @@ import (
 
 // Config describes one scripted run.
 type Config struct {
-	// Script is the Lua script's path (run by both sides, as the CLI does).
+	// Script is the Lua script's path (run by both sides, as the CLI
+	// does); empty for none.
 	Script string
 	// Workload is what to run (default tcp_rr).
 	Workload kit.Workload
@@ -77,7 +78,7 @@ func Run(t testing.TB, topo *nstest.Topology, cfg Config) *Result {
 func Try(t testing.TB, topo *nstest.Topology, cfg Config) (*Result, error) {
 	t.Helper()
 	res := &Result{}
-	s, err := luahooks.LoadFile(cfg.Script)
+	s, err := loadScript(cfg.Script)
 	if err != nil {
 		return res, err
 	}
@@ -111,6 +112,15 @@ func Try(t testing.TB, topo *nstest.Topology, cfg Config) (*Result, error) {
 		err = errors.New("hooktest: a side returned no result")
 	}
 	return res, err
+}
+
+// loadScript loads the script at path; no path is a script without hooks
+// (the plain data path).
+func loadScript(path string) (*luahooks.Script, error) {
+	if path == "" {
+		return luahooks.LoadString("(no script)", "")
+	}
+	return luahooks.LoadFile(path)
 }
 
 // Options returns the options hooktest starts from for workload w (tcp_rr

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 
+	"github.com/hookperf/hookperf/gating"
 	"github.com/hookperf/hookperf/hooktest"
 	"github.com/hookperf/hookperf/kit"
 	"github.com/hookperf/hookperf/luahooks"
@@ -140,4 +142,23 @@ func (r *errorRecorder) Helper() {}
 
 func (r *errorRecorder) Errorf(format string, args ...any) {
 	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+// TestAB: a B that paces its stream at 10 Mbit/s is a regression of
+// Mbit/s against an A that does not, between two namespaces.
+func TestAB(t *testing.T) {
+	topo := nstest.Pair(t, nstest.PairConfig{})
+	stream := func(pacing uint64) hooktest.Config {
+		return hooktest.Config{Workload: kit.TCPStream, Options: func(o *kit.Options) {
+			o.TestLength, o.MaxPacingRate = 500*time.Millisecond, pacing
+		}}
+	}
+	report := hooktest.AB(t, topo, stream(0), stream(10_000_000/8), gating.AB{Rounds: 6, Units: []string{"Mbit/s"}})
+	assert.Equal(t, len(report.Rows), 1)
+	row := report.Rows[0]
+	assert.Equal(t, row.Metric, "Mbit/s")
+	assert.Equal(t, row.A.N, 6)
+	assert.Equal(t, row.Verdict, gating.Regression, "%+v", row)
+	assert.Assert(t, row.B.Median < 20, "B paced at 10 Mbit/s ran at %v", row.B.Median)
+	assert.Equal(t, report.Verdict, gating.Regression)
 }

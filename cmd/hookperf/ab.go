@@ -154,97 +154,44 @@ func runAB(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	rounds := gating.Rounds{A: &gating.Set{}, B: &gating.Set{}}
-	var runErr error
-	for i := 0; i < ab.rounds && runErr == nil; i++ {
-		// ABBA: drift within a pair of rounds hits A and B alike.
-		order := []string{"A", "B"}
-		if i%2 == 1 {
-			order = []string{"B", "A"}
-		}
-		var figures []string
-		for _, side := range order {
-			line, err := ab.run(ctx, side, stderr)
-			if err != nil {
-				runErr = fmt.Errorf("round %d, %s: %w", i+1, side, err)
-				break
+	runs := &gating.AB{
+		Rounds: ab.rounds, Config: ab.gate, Units: ab.units,
+		Run: func(ctx context.Context, side string) (*kit.Result, error) { return ab.run(ctx, side, stderr) },
+		Progress: func(round int, a, b map[string]float64) {
+			// In the order the round ran them: ABBA.
+			first, second := "A "+headline(a), "B "+headline(b)
+			if round%2 == 0 {
+				first, second = second, first
 			}
-			bench, metrics, err := gating.ParseLine(line)
-			if err != nil {
-				runErr = err
-				break
-			}
-			set := rounds.A
-			if side == "B" {
-				set = rounds.B
-			}
-			set.Add(bench, metrics)
-			figures = append(figures, fmt.Sprintf("%s %s", side, headline(metrics)))
-		}
-		if runErr == nil {
-			fmt.Fprintf(stderr, "hookperf: ab: round %d/%d: %s\n", i+1, ab.rounds, strings.Join(figures, ", "))
-		}
+			fmt.Fprintf(stderr, "hookperf: ab: round %d/%d: %s, %s\n", round, ab.rounds, first, second)
+		},
 	}
+	report, runErr := runs.Do(ctx)
 	var in *kit.Interrupted
 	interrupted := errors.As(runErr, &in)
-	if runErr != nil && !interrupted {
+	if runErr != nil && (!interrupted || report == nil) {
 		printError(stderr, fmt.Errorf("ab: %w", runErr))
 		return exitStatus(runErr)
 	}
-	// Whole rounds only: a round cut short by an interrupt is left out.
-	trim(rounds.A, rounds.B)
-	rows, err := gating.CompareRounds(rounds, ab.units, ab.gate)
-	if err != nil {
-		if interrupted {
-			printError(stderr, fmt.Errorf("ab: %w", runErr))
-			return exitStatus(runErr)
-		}
-		printError(stderr, fmt.Errorf("ab: %w", err))
-		return exitUsage
-	}
-	report := gating.NewReport(rows, ab.gate, "")
+	var err2 error
 	switch ab.format {
 	case "json":
-		err = report.WriteJSON(stdout)
+		err2 = report.WriteJSON(stdout)
 	case "ktap":
-		err = report.WriteKTAP(stdout)
+		err2 = report.WriteKTAP(stdout)
 	default:
-		err = report.WriteTable(stdout)
+		err2 = report.WriteTable(stdout)
 	}
-	if err != nil {
-		printError(stderr, err)
+	if err2 != nil {
+		printError(stderr, err2)
 		return exitRun
 	}
 	if interrupted {
+		// The rounds run before the interrupt are reported.
 		printError(stderr, fmt.Errorf("ab: %w; the report covers the rounds run before", runErr))
 		return exitStatus(runErr)
 	}
 	return gateStatus(report.Verdict)
-}
-
-// trim drops the runs of a round only one side finished.
-func trim(a, b *gating.Set) {
-	for _, s := range []*gating.Set{a, b} {
-		for _, bench := range s.Benches {
-			for unit, v := range s.Runs[bench] {
-				n := min(len(v), minRuns(a), minRuns(b))
-				s.Runs[bench][unit] = v[:n]
-			}
-		}
-	}
-}
-
-// minRuns is the fewest runs of any metric in s.
-func minRuns(s *gating.Set) int {
-	n := -1
-	for _, bench := range s.Benches {
-		for _, v := range s.Runs[bench] {
-			if n < 0 || len(v) < n {
-				n = len(v)
-			}
-		}
-	}
-	return max(n, 0)
 }
 
 // headline is a run's main figure, for the progress line.
@@ -274,9 +221,9 @@ func (ab *abConfig) loadScripts() error {
 	return nil
 }
 
-// run runs side once over loopback and returns its --gobench line. A
-// script's output goes to stderr: stdout holds the report.
-func (ab *abConfig) run(ctx context.Context, side string, stderr io.Writer) (string, error) {
+// run runs side once over loopback and returns its result. A script's
+// output goes to stderr: stdout holds the report.
+func (ab *abConfig) run(ctx context.Context, side string, stderr io.Writer) (*kit.Result, error) {
 	c, script := ab.runA, ab.scriptA
 	if side == "B" {
 		c, script = ab.runB, ab.scB
@@ -298,11 +245,5 @@ func (ab *abConfig) run(ctx context.Context, side string, stderr io.Writer) (str
 			res = lr.Client
 		}
 	}
-	if err != nil {
-		return "", err
-	}
-	if res == nil {
-		return "", errors.New("the run returned no result")
-	}
-	return kit.GoBenchLine(res), nil
+	return res, err
 }
