@@ -33,15 +33,17 @@ exit status: 0 no regression, 3 regression, 4 inconclusive, 1 a run failed,
 
 // abConfig is a parsed `hookperf ab` command line.
 type abConfig struct {
-	common       []string // the workload and its shared flags
-	a, b         []string // each side's own flags
-	rounds       int
-	gate         gating.Config
-	units        []string
-	format       string
-	lengthGiven  bool
-	runA, runB   *config
-	scriptA, scB *luahooks.Script
+	common      []string // the workload and its shared flags
+	a, b        []string // each side's own flags
+	rounds      int
+	gate        gating.Config
+	units       []string
+	format      string // "table", "json" or "ktap"
+	lengthGiven bool   // -l is among the flags (else runs are 2 s)
+	// runA and runB are each side's parsed command line, scriptA and
+	// scriptB their scripts (nil for none).
+	runA, runB       *config
+	scriptA, scriptB *luahooks.Script
 }
 
 // parseAB reads `hookperf ab`'s flags; the rest are the workload's.
@@ -208,7 +210,7 @@ func (ab *abConfig) loadScripts() error {
 	for _, s := range []struct {
 		c      *config
 		script **luahooks.Script
-	}{{ab.runA, &ab.scriptA}, {ab.runB, &ab.scB}} {
+	}{{ab.runA, &ab.scriptA}, {ab.runB, &ab.scriptB}} {
 		if s.c.script == "" {
 			continue
 		}
@@ -226,7 +228,7 @@ func (ab *abConfig) loadScripts() error {
 func (ab *abConfig) run(ctx context.Context, side string, stderr io.Writer) (*kit.Result, error) {
 	c, script := ab.runA, ab.scriptA
 	if side == "B" {
-		c, script = ab.runB, ab.scB
+		c, script = ab.runB, ab.scriptB
 	}
 	o := c.opts
 	var res *kit.Result
