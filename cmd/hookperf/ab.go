@@ -36,10 +36,8 @@ type abConfig struct {
 	common      []string // the workload and its shared flags
 	a, b        []string // each side's own flags
 	rounds      int
-	gate        gating.Config
-	units       []string
-	format      string // "table", "json" or "ktap"
-	lengthGiven bool   // -l is among the flags (else runs are 2 s)
+	gate        gateFlags
+	lengthGiven bool // -l is among the flags (else runs are 2 s)
 	// runA and runB are each side's parsed command line, scriptA and
 	// scriptB their scripts (nil for none).
 	runA, runB       *config
@@ -48,7 +46,7 @@ type abConfig struct {
 
 // parseAB reads `hookperf ab`'s flags; the rest are the workload's.
 func parseAB(args []string) (*abConfig, bool, error) {
-	ab := &abConfig{rounds: 10, gate: gating.DefaultConfig, format: "table"}
+	ab := &abConfig{rounds: 10, gate: newGateFlags()}
 	var errs []error
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -77,30 +75,14 @@ func parseAB(args []string) (*abConfig, bool, error) {
 				errs = append(errs, fmt.Errorf("--rounds: want a count in 1..10000, got %q", args[i]))
 			}
 			ab.rounds = n
-		case "--threshold":
-			f, err := strconv.ParseFloat(value(), 64)
-			if err != nil || f <= 0 || f >= 1000 {
-				errs = append(errs, fmt.Errorf("--threshold: want a percentage in (0, 1000), got %q", args[i]))
-			}
-			ab.gate.Threshold = f / 100
-		case "--alpha":
-			f, err := strconv.ParseFloat(value(), 64)
-			if err != nil || f <= 0 || f >= 1 {
-				errs = append(errs, fmt.Errorf("--alpha: want a level in (0, 1), got %q", args[i]))
-			}
-			ab.gate.Alpha = f
-		case "--metrics":
-			for _, u := range strings.Split(value(), ",") {
-				if u = strings.TrimSpace(u); u != "" {
-					ab.units = append(ab.units, u)
-				}
-			}
-		case "--json":
-			ab.format = "json"
-		case "--ktap":
-			ab.format = "ktap"
 		default:
-			if a == "-l" || strings.HasPrefix(a, "-l") || strings.HasPrefix(a, "--test-length") {
+			if ok, err := ab.gate.parse(name, value); ok {
+				if err != nil {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			if strings.HasPrefix(a, "-l") || strings.HasPrefix(a, "--test-length") {
 				ab.lengthGiven = true
 			}
 			ab.common = append(ab.common, a)
@@ -157,7 +139,7 @@ func runAB(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := interruptible()
 	defer stop()
 	runs := &gating.AB{
-		Rounds: ab.rounds, Config: ab.gate, Units: ab.units,
+		Rounds: ab.rounds, Config: ab.gate.cfg, Units: ab.gate.units,
 		Run: func(ctx context.Context, side string) (*kit.Result, error) { return ab.run(ctx, side, stderr) },
 		Progress: func(round int, a, b map[string]float64) {
 			// In the order the round ran them: ABBA.
@@ -175,17 +157,8 @@ func runAB(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, fmt.Errorf("ab: %w", runErr))
 		return exitStatus(runErr)
 	}
-	var err2 error
-	switch ab.format {
-	case "json":
-		err2 = report.WriteJSON(stdout)
-	case "ktap":
-		err2 = report.WriteKTAP(stdout)
-	default:
-		err2 = report.WriteTable(stdout)
-	}
-	if err2 != nil {
-		printError(stderr, err2)
+	if err := ab.gate.write(stdout, report); err != nil {
+		printError(stderr, err)
 		return exitRun
 	}
 	if interrupted {

@@ -31,9 +31,8 @@ exit status: 0 no regression, 3 regression, 4 inconclusive, 2 usage error`
 
 // runCompare is `hookperf compare`.
 func runCompare(args []string, stdout, stderr io.Writer) int {
-	cfg := gating.DefaultConfig
-	var files, units []string
-	format := "table"
+	gate := newGateFlags()
+	var files []string
 	var errs []error
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -49,39 +48,21 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 			errs = append(errs, fmt.Errorf("%s needs a value", name))
 			return ""
 		}
-		switch name {
-		case "-h", "--help":
+		if name == "-h" || name == "--help" {
 			fmt.Fprintln(stdout, compareUsage)
 			return exitOK
-		case "--threshold":
-			f, err := strconv.ParseFloat(value(), 64)
-			if err != nil || f <= 0 || f >= 1000 {
-				errs = append(errs, fmt.Errorf("--threshold: want a percentage in (0, 1000), got %q", v))
-			}
-			cfg.Threshold = f / 100
-		case "--alpha":
-			f, err := strconv.ParseFloat(value(), 64)
-			if err != nil || f <= 0 || f >= 1 {
-				errs = append(errs, fmt.Errorf("--alpha: want a level in (0, 1), got %q", v))
-			}
-			cfg.Alpha = f
-		case "--metrics":
-			for _, u := range strings.Split(value(), ",") {
-				if u = strings.TrimSpace(u); u != "" {
-					units = append(units, u)
-				}
-			}
-		case "--json":
-			format = "json"
-		case "--ktap":
-			format = "ktap"
-		default:
-			if strings.HasPrefix(a, "-") && a != "-" {
-				errs = append(errs, fmt.Errorf("unknown flag %s", a))
-				continue
-			}
-			files = append(files, a)
 		}
+		if ok, err := gate.parse(name, value); ok {
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			errs = append(errs, fmt.Errorf("unknown flag %s", a))
+			continue
+		}
+		files = append(files, a)
 	}
 	if len(files) != 2 {
 		errs = append(errs, fmt.Errorf("want two files, OLD and NEW, got %d", len(files)))
@@ -100,25 +81,72 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		}
 		sets[i] = set
 	}
-	rows, err := gating.CompareSets(sets[0], sets[1], units, cfg)
+	rows, err := gating.CompareSets(sets[0], sets[1], gate.units, gate.cfg)
 	if err != nil {
 		printError(stderr, fmt.Errorf("compare: %w", err))
 		return exitUsage
 	}
-	report := gating.NewReport(rows, cfg, gating.DriftNote)
-	switch format {
-	case "json":
-		err = report.WriteJSON(stdout)
-	case "ktap":
-		err = report.WriteKTAP(stdout)
-	default:
-		err = report.WriteTable(stdout)
-	}
-	if err != nil {
+	report := gating.NewReport(rows, gate.cfg, gating.DriftNote)
+	if err := gate.write(stdout, report); err != nil {
 		printError(stderr, err)
 		return exitRun
 	}
 	return gateStatus(report.Verdict)
+}
+
+// gateFlags are the flags of a verdict, which hookperf compare and ab
+// share: --threshold, --alpha, --metrics, --json, --ktap.
+type gateFlags struct {
+	cfg    gating.Config
+	units  []string
+	format string // "table", "json" or "ktap"
+}
+
+func newGateFlags() gateFlags { return gateFlags{cfg: gating.DefaultConfig, format: "table"} }
+
+// parse takes flag name if it is one of them (ok), reading its value with
+// value.
+func (g *gateFlags) parse(name string, value func() string) (ok bool, err error) {
+	switch name {
+	case "--threshold":
+		v := value()
+		f, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || f <= 0 || f >= 1000 {
+			return true, fmt.Errorf("--threshold: want a percentage in (0, 1000), got %q", v)
+		}
+		g.cfg.Threshold = f / 100
+	case "--alpha":
+		v := value()
+		f, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || f <= 0 || f >= 1 {
+			return true, fmt.Errorf("--alpha: want a level in (0, 1), got %q", v)
+		}
+		g.cfg.Alpha = f
+	case "--metrics":
+		for _, u := range strings.Split(value(), ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				g.units = append(g.units, u)
+			}
+		}
+	case "--json":
+		g.format = "json"
+	case "--ktap":
+		g.format = "ktap"
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// write writes the report in the chosen format.
+func (g *gateFlags) write(w io.Writer, r *gating.Report) error {
+	switch g.format {
+	case "json":
+		return r.WriteJSON(w)
+	case "ktap":
+		return r.WriteKTAP(w)
+	}
+	return r.WriteTable(w)
 }
 
 // gateStatus is the exit status of a verdict.
