@@ -1,7 +1,7 @@
 # hookperf — `make help` lists the targets.
 GO ?= go
 
-.PHONY: help run build test bench bench-go bench-compare lint
+.PHONY: help run build test bench bench-go bench-compare lint gate-power
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,3 +28,6 @@ bench-go: ## Go benchmarks (allocations per packet included)
 bench-compare: ## hookperf beside iperf3 and sockperf (installed if missing), and neper if NEPER_DIR is set
 	bash bench/install-tools.sh
 	bash bench/compare.sh
+
+gate-power: ## the A/B gate's error rates against an nftables-injected 10 % and 5 % loss (hours; TRIALS, ROUNDS, LENGTH set it)
+	$(GO) test -tags gatepower -run TestGatePower -timeout 0 -count=1 -v ./scenarios/

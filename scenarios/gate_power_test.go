@@ -1,0 +1,177 @@
+//go:build gatepower
+
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookperf/hookperf/gating"
+	"github.com/hookperf/hookperf/hooktest"
+	"github.com/hookperf/hookperf/kit"
+	"github.com/hookperf/hookperf/netns/nstest"
+)
+
+// TestGatePower measures the A/B gate's error rates on this machine (make
+// gate-power; hours with the defaults, so it is built only with the
+// gatepower tag). Between two namespaces, B pays a known kernel-side cost
+// — an nftables chain of rules that match nothing on the client's output
+// path, its length calibrated to cost 10 % (then 5 %) of the throughput —
+// and the gate runs TRIALS times A/B and TRIALS times A/A, each verdict
+// from ROUNDS rounds of LENGTH-second runs (WORKLOADS, if set, names the
+// workloads to measure, e.g. "tcp_rr 1 flow"). It prints, per workload and
+// loss, the share of A/B trials called a regression (goals: ≥ 95 % at
+// 10 %, ≥ 80 % at 5 %), the share of A/A trials called one (goal ≤ 5 %),
+// inconclusive counted as not found, and the time per verdict.
+func TestGatePower(t *testing.T) {
+	trials := envInt(t, "TRIALS", 40)
+	rounds := envInt(t, "ROUNDS", 10)
+	length := time.Duration(envFloat(t, "LENGTH", 2) * float64(time.Second))
+	topo := nstest.Pair(t, nstest.PairConfig{})
+	workloads := []struct {
+		name   string
+		w      kit.Workload
+		flows  int
+		thread int
+		metric string
+	}{
+		{"tcp_rr 1 flow", kit.TCPRR, 1, 1, "trans/s"},
+		{"tcp_rr 8 flows x 2 threads", kit.TCPRR, 8, 2, "trans/s"},
+		{"tcp_stream 1 flow", kit.TCPStream, 1, 1, "Mbit/s"},
+	}
+	fmt.Printf("%d trials of %d rounds of %v runs\n", trials, rounds, length)
+	fmt.Printf("%-28s %-5s %-7s %-14s %-14s %-14s %s\n", "workload", "loss", "rules", "measured loss", "A/B found", "A/A false", "s/verdict")
+	only := os.Getenv("WORKLOADS") // e.g. "tcp_rr 1 flow": one of the names below
+	for _, wl := range workloads {
+		if only != "" && !strings.Contains(only, wl.name) {
+			continue
+		}
+		cfg := hooktest.Config{Workload: wl.w, Options: func(o *kit.Options) {
+			o.TestLength, o.NumFlows, o.NumThreads = length, wl.flows, wl.thread
+		}}
+		measure := func(rules int) float64 {
+			t.Helper()
+			remove, err := topo.Client.AddNftCost(rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer remove()
+			r := hooktest.Run(t, topo, cfg).Client.Kit
+			if wl.metric == "Mbit/s" {
+				return r.ThroughputMbps
+			}
+			return r.Throughput
+		}
+		for _, loss := range []float64{0.10, 0.05} {
+			rules := calibrate(t, measure, loss)
+			measured := measuredLoss(measure, rules, 6)
+			var found, falseAlarms int
+			start := time.Now()
+			for i := 0; i < trials; i++ {
+				if verdict(t, topo, cfg, rules, rounds, wl.metric) == gating.Regression {
+					found++
+				}
+				if verdict(t, topo, cfg, 0, rounds, wl.metric) == gating.Regression {
+					falseAlarms++
+				}
+			}
+			perVerdict := time.Since(start).Seconds() / float64(2*trials)
+			fmt.Printf("%-28s %-5.0f %-7d %-14s %-14s %-14s %.0f\n", wl.name, 100*loss, rules,
+				fmt.Sprintf("%.1f %%", 100*measured), share(found, trials), share(falseAlarms, trials), perVerdict)
+		}
+	}
+}
+
+// verdict runs one A/B gate: B with the rules (none: an A/A trial).
+func verdict(t *testing.T, topo *nstest.Topology, cfg hooktest.Config, rules, rounds int, metric string) gating.Verdict {
+	t.Helper()
+	ab := gating.AB{Rounds: rounds, Units: []string{metric}, Run: func(ctx context.Context, side string) (*kit.Result, error) {
+		if side == "B" {
+			remove, err := topo.Client.AddNftCost(rules)
+			if err != nil {
+				return nil, err
+			}
+			defer remove()
+		}
+		res, err := hooktest.Try(t, topo, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return res.Client.Kit, nil
+	}}
+	report, err := ab.Do(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return report.Verdict
+}
+
+// calibrate finds how many rules cost the given share of throughput:
+// a first guess from a probe, taking the time a unit of work costs to grow
+// linearly with the rules, then corrections in proportion to the loss
+// measured over interleaved pairs of runs until it is within a fifth of
+// the goal (10 ± 2 %, 5 ± 1 %).
+func calibrate(t *testing.T, measure func(int) float64, loss float64) int {
+	t.Helper()
+	const probe = 5000
+	var base, with float64
+	for i := 0; i < 3; i++ { // interleaved, the means of three
+		base += measure(0) / 3
+		with += measure(probe) / 3
+	}
+	perRule := (1/with - 1/base) / probe // seconds a unit of work, per rule
+	if perRule <= 0 {
+		t.Fatalf("calibration: %d rules cost nothing (%v against %v)", probe, with, base)
+	}
+	// A loss of x needs 1/thr(n) = (1/base)/(1-x).
+	rules := max(1, int((1/base*(1/(1-loss)-1))/perRule+0.5))
+	for try := 0; try < 6; try++ {
+		got := measuredLoss(measure, rules, 6)
+		if got > 0.8*loss && got < 1.2*loss {
+			return rules
+		}
+		// The cost a unit of work grows about linearly with the rules.
+		next := float64(rules) * (loss / (1 - loss)) / (max(got, 0.005) / (1 - min(got, 0.9)))
+		rules = max(1, int(next+0.5))
+	}
+	return rules
+}
+
+// measuredLoss is the throughput the rules cost, over n interleaved pairs.
+func measuredLoss(measure func(int) float64, rules, n int) float64 {
+	var base, with float64
+	for i := 0; i < n; i++ {
+		base += measure(0)
+		with += measure(rules)
+	}
+	return 1 - with/base
+}
+
+func share(k, n int) string { return fmt.Sprintf("%d/%d (%.0f %%)", k, n, 100*float64(k)/float64(n)) }
+
+func envInt(t *testing.T, name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a count", name, v)
+		}
+		return n
+	}
+	return def
+}
+
+func envFloat(t *testing.T, name string, def float64) float64 {
+	if v := os.Getenv(name); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			t.Fatalf("%s=%q: want a number of seconds", name, v)
+		}
+		return f
+	}
+	return def
+}
