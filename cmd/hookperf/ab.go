@@ -47,47 +47,36 @@ type abConfig struct {
 // parseAB reads `hookperf ab`'s flags; the rest are the workload's.
 func parseAB(args []string) (*abConfig, bool, error) {
 	ab := &abConfig{rounds: 10, gate: newGateFlags()}
-	var errs []error
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, v, hasV := strings.Cut(a, "=")
-		value := func() string {
-			if hasV {
-				return v
-			}
-			if i+1 < len(args) {
-				i++
-				return args[i]
-			}
-			errs = append(errs, fmt.Errorf("%s needs a value", name))
-			return ""
-		}
-		switch name {
+	sc := &argScanner{args: args}
+	for sc.next() {
+		switch sc.name {
 		case "-h", "--help":
 			return ab, true, nil
 		case "--a":
-			ab.a = strings.Fields(value())
+			ab.a = strings.Fields(sc.value())
 		case "--b":
-			ab.b = strings.Fields(value())
+			ab.b = strings.Fields(sc.value())
 		case "--rounds":
-			n, err := strconv.Atoi(value())
+			v := sc.value()
+			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 10000 {
-				errs = append(errs, fmt.Errorf("--rounds: want a count in 1..10000, got %q", args[i]))
+				sc.errs = append(sc.errs, fmt.Errorf("--rounds: want a count in 1..10000, got %q", v))
 			}
 			ab.rounds = n
 		default:
-			if ok, err := ab.gate.parse(name, value); ok {
+			if ok, err := ab.gate.parse(sc.name, sc.value); ok {
 				if err != nil {
-					errs = append(errs, err)
+					sc.errs = append(sc.errs, err)
 				}
 				continue
 			}
-			if strings.HasPrefix(a, "-l") || strings.HasPrefix(a, "--test-length") {
+			if strings.HasPrefix(sc.arg, "-l") || strings.HasPrefix(sc.arg, "--test-length") {
 				ab.lengthGiven = true
 			}
-			ab.common = append(ab.common, a)
+			ab.common = append(ab.common, sc.arg)
 		}
 	}
+	errs := sc.errs
 	if len(ab.b) == 0 {
 		errs = append(errs, errors.New("--b: B's flags are what A/B compares (e.g. --b '--congestion-control reno')"))
 	}

@@ -33,41 +33,28 @@ exit status: 0 no regression, 3 regression, 4 inconclusive, 2 usage error`
 func runCompare(args []string, stdout, stderr io.Writer) int {
 	gate := newGateFlags()
 	var files []string
-	var errs []error
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, v, hasV := strings.Cut(a, "=")
-		value := func() string {
-			if hasV {
-				return v
-			}
-			if i+1 < len(args) {
-				i++
-				return args[i]
-			}
-			errs = append(errs, fmt.Errorf("%s needs a value", name))
-			return ""
-		}
-		if name == "-h" || name == "--help" {
+	sc := &argScanner{args: args}
+	for sc.next() {
+		if sc.name == "-h" || sc.name == "--help" {
 			fmt.Fprintln(stdout, compareUsage)
 			return exitOK
 		}
-		if ok, err := gate.parse(name, value); ok {
+		if ok, err := gate.parse(sc.name, sc.value); ok {
 			if err != nil {
-				errs = append(errs, err)
+				sc.errs = append(sc.errs, err)
 			}
 			continue
 		}
-		if strings.HasPrefix(a, "-") && a != "-" {
-			errs = append(errs, fmt.Errorf("unknown flag %s", a))
+		if strings.HasPrefix(sc.arg, "-") && sc.arg != "-" {
+			sc.errs = append(sc.errs, fmt.Errorf("unknown flag %s", sc.arg))
 			continue
 		}
-		files = append(files, a)
+		files = append(files, sc.arg)
 	}
 	if len(files) != 2 {
-		errs = append(errs, fmt.Errorf("want two files, OLD and NEW, got %d", len(files)))
+		sc.errs = append(sc.errs, fmt.Errorf("want two files, OLD and NEW, got %d", len(files)))
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(sc.errs...); err != nil {
 		printError(stderr, fmt.Errorf("compare: %w", err))
 		fmt.Fprintln(stderr, "hookperf: try 'hookperf compare --help'")
 		return exitUsage
