@@ -12,7 +12,7 @@ import (
 // them paired (ComparePaired): what `hookperf ab` does, for Go code such
 // as a scenario that asserts "B is not slower than A by more than 5 %".
 type AB struct {
-	// Rounds is how many rounds of one A run and one B run (default 10).
+	// Rounds is how many rounds of one A run and one B run (default 20).
 	// They alternate ABBA: A,B then B,A, so drift hits both alike.
 	Rounds int
 	// Config is the gate (zero: DefaultConfig).
@@ -34,7 +34,7 @@ func (ab *AB) Do(ctx context.Context) (*Report, error) {
 	}
 	rounds := ab.Rounds
 	if rounds <= 0 {
-		rounds = 10
+		rounds = 20
 	}
 	a, b := &Set{}, &Set{}
 	var runErr error

@@ -22,8 +22,8 @@ The workload's flags are common to both; --a and --b add each side's own
 flags:
   --a FLAGS         A's own flags (default: none)
   --b FLAGS         B's own flags
-  --rounds N        rounds of one A run and one B run (default 10; ABBA order)
-  -l SECONDS        each run's length (default 2 here)
+  --rounds N        rounds of one A run and one B run (default 20; ABBA order)
+  -l SECONDS        each run's length (default 1 here)
   --threshold PCT   the smallest change that counts, in % (default 5)
   --alpha A         the significance level (default 0.05)
   --metrics LIST    gate only on these metrics, e.g. trans/s,lat-p99-ns
@@ -37,7 +37,7 @@ type abConfig struct {
 	a, b        []string // each side's own flags
 	rounds      int
 	gate        gateFlags
-	lengthGiven bool // -l is among the flags (else runs are 2 s)
+	lengthGiven bool // -l is among the flags (else runs are 1 s)
 	// runA and runB are each side's parsed command line, scriptA and
 	// scriptB their scripts (nil for none).
 	runA, runB       *config
@@ -46,7 +46,7 @@ type abConfig struct {
 
 // parseAB reads `hookperf ab`'s flags; the rest are the workload's.
 func parseAB(args []string) (*abConfig, bool, error) {
-	ab := &abConfig{rounds: 10, gate: newGateFlags()}
+	ab := &abConfig{rounds: 20, gate: newGateFlags()}
 	sc := &argScanner{args: args}
 	for sc.next() {
 		switch sc.name {
@@ -90,7 +90,7 @@ func parseAB(args []string) (*abConfig, bool, error) {
 	}{{"A", ab.a, &ab.runA}, {"B", ab.b, &ab.runB}} {
 		args := slices.Concat(ab.common, side.extra, []string{"--local"})
 		if !ab.lengthGiven {
-			args = append(args, "-l", "2")
+			args = append(args, "-l", "1")
 		}
 		c, err := parseArgs(args)
 		if err == nil {
