@@ -12,7 +12,8 @@ run: ## one local tcp_rr measurement (client and server in one process, loopback
 build: ## build bin/hookperf
 	$(GO) build -o bin/hookperf ./cmd/hookperf
 
-test: ## vet, then every test with the race detector
+test: ## vet, then every test with the race detector (installs nft first, if missing and root)
+	bash bench/install-tools.sh test || true
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

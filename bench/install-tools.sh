@@ -3,15 +3,19 @@
 # iperf3 and sockperf, from Debian's packages, only when they are missing.
 # iproute2 (for `ss`, used to wait for servers to listen) is added the same way.
 #
+# With the argument "test", install instead what `make test` needs: nft
+# (hookperf ab --nft loads rulesets with it) and iproute2's ip.
+#
 # neper is not packaged; compare.sh includes it only when NEPER_DIR points at
 # a neper build made outside this repository.
 set -euo pipefail
 
-declare -A want=(
-	[iperf3]=iperf3
-	[sockperf]=sockperf
-	[ss]=iproute2
-)
+declare -A want
+if [[ "${1:-}" == test ]]; then
+	want=([nft]=nftables [ip]=iproute2)
+else
+	want=([iperf3]=iperf3 [sockperf]=sockperf [ss]=iproute2)
+fi
 
 missing=()
 for cmd in "${!want[@]}"; do
@@ -21,11 +25,15 @@ for cmd in "${!want[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
-	echo "install-tools: iperf3, sockperf and ss already present"
+	echo "install-tools: ${!want[*]} already present"
 	exit 0
 fi
 
 if ((EUID != 0)); then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "install-tools: not root and no sudo: cannot install ${missing[*]}; the tests that need them skip and say so" >&2
+		exit 1
+	fi
 	sudo=(sudo)
 else
 	sudo=()

@@ -14,6 +14,7 @@ import (
 	"github.com/hookperf/hookperf/hooktest"
 	"github.com/hookperf/hookperf/kit"
 	"github.com/hookperf/hookperf/luahooks"
+	"github.com/hookperf/hookperf/netns"
 	"github.com/hookperf/hookperf/netns/nstest"
 )
 
@@ -161,4 +162,20 @@ func TestAB(t *testing.T) {
 	assert.Equal(t, row.Verdict, gating.Regression, "%+v", row)
 	assert.Assert(t, row.B.Median < 20, "B paced at 10 Mbit/s ran at %v", row.B.Median)
 	assert.Equal(t, report.Verdict, gating.Regression)
+}
+
+// TestABSides: A and B between namespaces of their own, B's client link
+// shaped to 20 Mbit/s by a tbf qdisc: a regression of Mbit/s that A's
+// namespaces never see.
+func TestABSides(t *testing.T) {
+	a, b := nstest.Pair(t, nstest.PairConfig{}), nstest.Pair(t, nstest.PairConfig{})
+	tbf, err := netns.ParseQdisc("tbf rate 20mbit")
+	assert.NilError(t, err)
+	assert.NilError(t, b.Apply(netns.Settings{Qdiscs: []netns.HostQdisc{{Host: netns.ClientHost, Qdisc: tbf}}}))
+	stream := hooktest.Config{Workload: kit.TCPStream, Options: func(o *kit.Options) { o.TestLength = 500 * time.Millisecond }}
+	report := hooktest.ABSides(t, hooktest.Side{Topology: a, Config: stream}, hooktest.Side{Topology: b, Config: stream},
+		gating.AB{Rounds: 6, Units: []string{"Mbit/s"}})
+	row := report.Rows[0]
+	assert.Equal(t, row.Verdict, gating.Regression, "%+v", row)
+	assert.Assert(t, row.B.Median < 25 && row.A.Median > 200, "A ran at %v Mbit/s, B through a 20 Mbit/s tbf at %v", row.A.Median, row.B.Median)
 }

@@ -30,8 +30,8 @@ import (
 // inconclusive counted as not found, and the time per verdict.
 func TestGatePower(t *testing.T) {
 	trials := envInt(t, "TRIALS", 40)
-	rounds := envInt(t, "ROUNDS", 10)
-	length := time.Duration(envFloat(t, "LENGTH", 2) * float64(time.Second))
+	rounds := envInt(t, "ROUNDS", 20)
+	length := time.Duration(envFloat(t, "LENGTH", 1) * float64(time.Second))
 	topo := nstest.Pair(t, nstest.PairConfig{})
 	workloads := []struct {
 		name   string

@@ -12,13 +12,15 @@ import (
 	"github.com/hookperf/hookperf/gating"
 	"github.com/hookperf/hookperf/kit"
 	"github.com/hookperf/hookperf/luahooks"
+	"github.com/hookperf/hookperf/netns"
 )
 
 const abUsage = `usage: hookperf ab WORKLOAD [flags] [--a "FLAGS"] --b "FLAGS"
 runs two configurations of one workload, A and B, in interleaved rounds
-over loopback (each run as --local), and says whether B is a regression.
+(each run as --local) and says whether B is a regression against A.
 The workload's flags are common to both; --a and --b add each side's own
-(any hookperf flag: --congestion-control reno, -m 1G, --script f.lua …).
+(any hookperf flag: --congestion-control reno, -m 1G, --script f.lua …),
+split as a shell would: --b "--qdisc 'tbf rate 1gbit'".
 flags:
   --a FLAGS         A's own flags (default: none)
   --b FLAGS         B's own flags
@@ -28,8 +30,26 @@ flags:
   --alpha A         the significance level (default 0.05)
   --metrics LIST    gate only on these metrics, e.g. trans/s,lat-p99-ns
   --json, --ktap    the report as JSON or KTAP
-exit status: 0 no regression, 3 regression, 4 inconclusive, 1 a run failed,
-2 usage error, 130/143 interrupted (the rounds run so far are reported)`
+network settings (common, or in --a/--b): with any of them, A and B each
+run between two namespaces of their own, a server and a client on a veth
+link (10.99.0.1 and 10.99.0.2), instead of over loopback. Each applies to
+both hosts unless it starts with server: or client:.
+  --netns           namespaces, even with no setting (an A/A baseline)
+  --sysctl [H:]net.NAME=VALUE   a per-namespace sysctl
+  --qdisc [H:]SPEC  the link's root qdisc, as tc writes it: fq, fq maxrate
+                    1gbit, tbf rate 1gbit, htb rate 1gbit, netem delay 1ms,
+                    none
+  --mtu N           the link's MTU (both ends)
+  --nft [H:]FILE    an nftables ruleset (nft -f FILE in the namespace)
+  --nft-cost [H:]N  N nftables rules that match nothing, on the output
+                    path (the client's unless H says): a known cost
+  --setup [H:]CMD   a command (sh -c) run in the namespace: tc, ethtool …;
+                    it sees HOOKPERF_HOST, HOOKPERF_DEV and the addresses
+                    in HOOKPERF_SERVER_ADDR4/6 and HOOKPERF_CLIENT_ADDR4/6
+  Not root: ab runs itself again in a user namespace, as the tests do.
+exit status: 0 no regression, 3 regression, 4 inconclusive, 1 a run failed
+(or a network setting was refused), 2 usage error, 130/143 interrupted
+(the rounds run so far are reported)`
 
 // abConfig is a parsed `hookperf ab` command line.
 type abConfig struct {
@@ -42,6 +62,12 @@ type abConfig struct {
 	// scriptB their scripts (nil for none).
 	runA, runB       *config
 	scriptA, scriptB *luahooks.Script
+	// netA and netB are each side's network settings (the common ones
+	// merged in); with any, or --netns, each side runs between two
+	// namespaces of its own, pairA and pairB.
+	netA, netB   abNetwork
+	useNS        bool
+	pairA, pairB *netns.Pair
 }
 
 // parseAB reads `hookperf ab`'s flags; the rest are the workload's.
@@ -52,10 +78,16 @@ func parseAB(args []string) (*abConfig, bool, error) {
 		switch sc.name {
 		case "-h", "--help":
 			return ab, true, nil
-		case "--a":
-			ab.a = strings.Fields(sc.value())
-		case "--b":
-			ab.b = strings.Fields(sc.value())
+		case "--a", "--b":
+			words, err := splitWords(sc.value())
+			if err != nil {
+				sc.errs = append(sc.errs, fmt.Errorf("%s: %w", sc.name, err))
+			}
+			if sc.name == "--a" {
+				ab.a = words
+			} else {
+				ab.b = words
+			}
 		case "--rounds":
 			v := sc.value()
 			n, err := strconv.Atoi(v)
@@ -77,7 +109,28 @@ func parseAB(args []string) (*abConfig, bool, error) {
 		}
 	}
 	errs := sc.errs
-	if len(ab.b) == 0 {
+	var common abNetwork
+	var nerrs []error
+	ab.common, common, nerrs = takeNetFlags(ab.common)
+	errs = append(errs, nerrs...)
+	for _, side := range []struct {
+		name  string
+		flags *[]string
+		net   *abNetwork
+	}{{"--a", &ab.a, &ab.netA}, {"--b", &ab.b, &ab.netB}} {
+		var own abNetwork
+		*side.flags, own, nerrs = takeNetFlags(*side.flags)
+		for _, err := range nerrs {
+			errs = append(errs, fmt.Errorf("%s: %w", side.name, err))
+		}
+		*side.net = abNetwork{
+			settings: common.settings.Merge(own.settings),
+			netns:    common.netns || own.netns,
+			text:     slices.Concat(common.text, own.text),
+		}
+	}
+	ab.useNS = ab.netA.netns || ab.netB.netns
+	if len(ab.b) == 0 && len(ab.netB.text) == len(common.text) {
 		errs = append(errs, errors.New("--b: B's flags are what A/B compares (e.g. --b '--congestion-control reno')"))
 	}
 	if len(errs) > 0 {
@@ -124,6 +177,16 @@ func runAB(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, fmt.Errorf("ab: %w", err))
 		fmt.Fprintln(stderr, "hookperf: try 'hookperf ab --help'")
 		return exitUsage
+	}
+	if ab.useNS {
+		if code, rerun := ab.rerunInUserNS(stderr); rerun {
+			return code
+		}
+		if err := ab.makePairs(stderr); err != nil {
+			printError(stderr, fmt.Errorf("ab: %w", err))
+			return exitRun
+		}
+		defer ab.closePairs()
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -188,23 +251,31 @@ func (ab *abConfig) loadScripts() error {
 // run runs side once over loopback and returns its result. A script's
 // output goes to stderr: stdout holds the report.
 func (ab *abConfig) run(ctx context.Context, side string, stderr io.Writer) (*kit.Result, error) {
-	c, script := ab.runA, ab.scriptA
+	c, script, pair := ab.runA, ab.scriptA, ab.pairA
 	if side == "B" {
-		c, script = ab.runB, ab.scriptB
+		c, script, pair = ab.runB, ab.scriptB, ab.pairB
 	}
 	o := c.opts
+	var server, client kit.SideConfig
+	if pair != nil {
+		server.ThreadInit, client.ThreadInit = pair.Server.Enter, pair.Client.Enter
+		o.Host = pair.ServerAddr4.String()
+		if o.Family == kit.IPv6 {
+			o.Host = pair.ServerAddr6.String()
+		}
+	}
 	var res *kit.Result
 	var err error
 	if script != nil {
 		env := luahooks.Env{Args: scriptArgs(c), Out: stderr, Err: stderr}
 		var lr *luahooks.LocalResult
-		lr, err = luahooks.RunLocal(ctx, script, o, kit.SideConfig{}, kit.SideConfig{}, env, env)
+		lr, err = luahooks.RunLocal(ctx, script, o, server, client, env, env)
 		if lr != nil && lr.Client != nil {
 			res = lr.Client.Kit
 		}
 	} else {
 		var lr *kit.LocalResult
-		lr, err = kit.RunLocal(ctx, o, kit.SideConfig{}, kit.SideConfig{})
+		lr, err = kit.RunLocal(ctx, o, server, client)
 		if lr != nil {
 			res = lr.Client
 		}

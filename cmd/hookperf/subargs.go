@@ -16,6 +16,7 @@ type argScanner struct {
 
 	arg, name, attached string
 	hasAttached         bool
+	start               int // the current flag's index in args
 }
 
 // next moves to the next argument; false when there are no more.
@@ -24,6 +25,7 @@ func (s *argScanner) next() bool {
 		return false
 	}
 	s.arg = s.args[s.i]
+	s.start = s.i
 	s.i++
 	s.name, s.attached, s.hasAttached = strings.Cut(s.arg, "=")
 	return true

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,8 +128,17 @@ func start(t testing.TB, args ...string) *proc {
 // of the test if it is still running.
 func startBin(t testing.TB, bin, dir string, args ...string) *proc {
 	t.Helper()
+	return startBinAs(t, nil, bin, dir, args...)
+}
+
+// startBinAs is startBin as the user cred names (nil: the tests' own).
+func startBinAs(t testing.TB, cred *syscall.Credential, bin, dir string, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, cmd: exec.Command(bin, args...), done: make(chan struct{})}
 	p.cmd.Dir = dir
+	if cred != nil {
+		p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	// The pure-Go resolver, which never sends a .onion name to DNS
 	// (RFC 7686): TestBadInput's unresolvable host stays on this machine.
