@@ -3,6 +3,7 @@ package kit
 import (
 	"context"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -94,4 +95,42 @@ func allocsFor(t *testing.T, w Workload, n int64, d time.Duration) uint64 {
 	}
 	runtime.ReadMemStats(&after)
 	return after.Mallocs - before.Mallocs
+}
+
+// BenchmarkTCPRRGoHookOverhead runs tcp_rr over loopback plain and with
+// pass-through SendMsg/RecvMsg hooks written in Go on both sides,
+// alternately, and reports the hooked run's throughput as a fraction of
+// the plain one (median and range of the rounds): what a hooked data path
+// costs before any Lua, sendmsg/recvmsg in place of write/read included.
+func BenchmarkTCPRRGoHookOverhead(b *testing.B) {
+	for _, c := range []struct {
+		name           string
+		flows, threads int
+	}{{"1x1", 1, 1}, {"8x2", 8, 2}} {
+		b.Run(c.name, func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
+			hooks := HookProviderFunc(func(WorkerInfo) (*Hooks, error) {
+				return &Hooks{SendMsg: SendMsg, RecvMsg: RecvMsg}, nil
+			})
+			o := DefaultOptions(TCPRR)
+			o.TestLength, o.Transactions = 0, 40000
+			o.NumFlows, o.NumThreads = c.flows, c.threads
+			var ratios []float64
+			for i := 0; i < b.N; i++ {
+				p, err := RunLocal(context.Background(), o, SideConfig{}, SideConfig{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				h, err := RunLocal(context.Background(), o, SideConfig{Hooks: hooks}, SideConfig{Hooks: hooks})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ratios = append(ratios, h.Client.Throughput/p.Client.Throughput)
+			}
+			slices.Sort(ratios)
+			b.ReportMetric(ratios[len(ratios)/2], "hooked/plain")
+			b.ReportMetric(ratios[0], "min-ratio")
+			b.ReportMetric(ratios[len(ratios)-1], "max-ratio")
+		})
+	}
 }
