@@ -70,15 +70,21 @@ func TestGatePower(t *testing.T) {
 		for _, loss := range []float64{0.10, 0.05} {
 			rules := calibrate(t, measure, loss)
 			measured := measuredLoss(measure, rules, 6)
+			fmt.Printf("  %s: %d rules cost %.1f %% (goal %.0f %%)\n", wl.name, rules, 100*measured, 100*loss)
 			var found, falseAlarms int
 			start := time.Now()
 			for i := 0; i < trials; i++ {
-				if verdict(t, topo, cfg, rules, rounds, wl.metric) == gating.Regression {
+				ab := verdict(t, topo, cfg, rules, rounds, wl.metric)
+				if ab == gating.Regression {
 					found++
 				}
-				if verdict(t, topo, cfg, 0, rounds, wl.metric) == gating.Regression {
+				aa := verdict(t, topo, cfg, 0, rounds, wl.metric)
+				if aa == gating.Regression {
 					falseAlarms++
 				}
+				// A line a trial, so that a run cut short still tells.
+				fmt.Printf("  %s, %.0f %% loss, trial %d/%d: A/B %s, A/A %s (so far: found %d, false %d)\n",
+					wl.name, 100*loss, i+1, trials, ab, aa, found, falseAlarms)
 			}
 			perVerdict := time.Since(start).Seconds() / float64(2*trials)
 			fmt.Printf("%-28s %-5.0f %-7d %-14s %-14s %-14s %.0f\n", wl.name, 100*loss, rules,
