@@ -64,6 +64,11 @@ func Compare(bench, metric string, a, b []float64, cfg Config) Row {
 	}
 	r.P = benchmath.AssumeNothing.Compare(sa, sb).P
 	r.Verdict, r.Why = cfg.decide(r.Change, r.Lo, r.Hi, r.P, r.HigherIsBetter)
+	if r.Verdict == Inconclusive && !finite(r.Lo, r.Hi) {
+		// benchmath gives no 95 % interval of a median of fewer than 6
+		// values: a large change can still be found, no change cannot.
+		r.Why = fmt.Sprintf("not significant, and %d and %d runs are too few to bound the medians (6 a side at least): more runs", len(a), len(b))
+	}
 	if len(a) < minRuns || len(b) < minRuns {
 		r.Verdict, r.Why = Inconclusive, fmt.Sprintf("too few runs (%d and %d; a verdict needs at least %d a side)", len(a), len(b), minRuns)
 	}

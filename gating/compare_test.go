@@ -177,3 +177,15 @@ func TestErrorRates(t *testing.T) {
 		assert.Assert(t, found >= trials*95/100, "paired=%v: a 20%% regression found in %d of %d trials", paired, found, trials)
 	}
 }
+
+// TestFiveRunsCannotShowNoChange: with 5 runs a side the medians have no
+// 95 % interval, so identical sets are inconclusive, and say why; a large
+// shift is still found.
+func TestFiveRunsCannotShowNoChange(t *testing.T) {
+	a := []float64{100, 101, 99, 102, 98}
+	same := Compare("B", "trans/s", a, a, DefaultConfig)
+	assert.Equal(t, same.Verdict, Inconclusive)
+	assert.Equal(t, same.Why, "not significant, and 5 and 5 runs are too few to bound the medians (6 a side at least): more runs")
+	shifted := Compare("B", "trans/s", a, []float64{80, 81, 79, 82, 78}, DefaultConfig)
+	assert.Equal(t, shifted.Verdict, Regression, "%+v", shifted)
+}
