@@ -55,12 +55,17 @@ func Compare(bench, metric string, a, b []float64, cfg Config) Row {
 	sb := benchmath.NewSample(slices.Clone(b), th)
 	r := Row{Bench: bench, Metric: metric, HigherIsBetter: HigherIsBetter(metric)}
 	r.A, r.B = summary(sa), summary(sb)
-	r.Change = rel(r.B.Median, r.A.Median)
-	// The interval of the ratio of the medians, from theirs: wide (it
+	// The change and its interval as the U test sees them (Hodges–Lehmann
+	// and Moses, on the ratios); where those mean nothing (a zero value),
+	// the ratio of the medians, with an interval from theirs: wide (it
 	// ignores how the two errors offset), so a verdict it allows is safe.
-	r.Lo, r.Hi = math.Inf(-1), math.Inf(1)
-	if finite(r.A.Lo, r.A.Hi, r.B.Lo, r.B.Hi) {
-		r.Lo, r.Hi = rel(r.B.Lo, r.A.Hi), rel(r.B.Hi, r.A.Lo)
+	var ok bool
+	if r.Change, r.Lo, r.Hi, ok = shiftInterval(a, b, confidence); !ok {
+		r.Change = rel(r.B.Median, r.A.Median)
+		r.Lo, r.Hi = math.Inf(-1), math.Inf(1)
+		if finite(r.A.Lo, r.A.Hi, r.B.Lo, r.B.Hi) {
+			r.Lo, r.Hi = rel(r.B.Lo, r.A.Hi), rel(r.B.Hi, r.A.Lo)
+		}
 	}
 	r.P = benchmath.AssumeNothing.Compare(sa, sb).P
 	r.Verdict, r.Why = cfg.decide(r.Change, r.Lo, r.Hi, r.P, r.HigherIsBetter)

@@ -178,14 +178,52 @@ func TestErrorRates(t *testing.T) {
 	}
 }
 
-// TestFiveRunsCannotShowNoChange: with 5 runs a side the medians have no
-// 95 % interval, so identical sets are inconclusive, and say why; a large
-// shift is still found.
-func TestFiveRunsCannotShowNoChange(t *testing.T) {
+// TestFewRuns: five runs a side bound the change through the ratios
+// (identical sets are no change, a 20 % shift a regression), but where
+// ratios mean nothing (zeros) the medians' own intervals need 6 runs, and
+// the verdict says so.
+func TestFewRuns(t *testing.T) {
 	a := []float64{100, 101, 99, 102, 98}
 	same := Compare("B", "trans/s", a, a, DefaultConfig)
-	assert.Equal(t, same.Verdict, Inconclusive)
-	assert.Equal(t, same.Why, "not significant, and 5 and 5 runs are too few to bound the medians (6 a side at least): more runs")
+	assert.Equal(t, same.Verdict, NoChange, "%+v", same)
 	shifted := Compare("B", "trans/s", a, []float64{80, 81, 79, 82, 78}, DefaultConfig)
 	assert.Equal(t, shifted.Verdict, Regression, "%+v", shifted)
+	zeros := []float64{0, 1, 0, 2, 1}
+	z := Compare("B", "retrans", zeros, zeros, DefaultConfig)
+	assert.Equal(t, z.Verdict, Inconclusive)
+	assert.Equal(t, z.Why, "not significant, and 5 and 5 runs are too few to bound the medians (6 a side at least): more runs")
+}
+
+// TestShiftIntervalReference: the Hodges–Lehmann estimate and Moses
+// interval of the ratio B/A, against values computed apart from this code
+// (Python: the U distribution by counting every split of the ranks, the
+// order statistics of the log ratios).
+func TestShiftIntervalReference(t *testing.T) {
+	for _, tc := range []struct {
+		a, b           []float64
+		change, lo, hi float64
+	}{
+		{[]float64{10, 12, 14, 16, 18, 20}, []float64{13, 15, 17, 19, 21, 23}, 0.20081817346103067, -0.1499999999999998, 0.6999999999999997},
+		{[]float64{100, 101, 99, 102, 98, 103, 97}, []float64{90, 91, 89, 92, 88, 93, 87}, -0.10000000000000044, -0.1274509803921567, -0.07142857142857206},
+		{[]float64{100, 101, 99, 102, 98}, []float64{80, 81, 79, 82, 78}, -0.20000000000000068, -0.22549019607843104, -0.17346938775510207},
+		{[]float64{5.0, 5.2, 4.9, 5.1}, []float64{5.0, 5.3, 4.8, 5.05}, -0.004914034652597206, -0.07692307692307689, 0.0816326530612243},
+	} {
+		change, lo, hi, ok := shiftInterval(tc.a, tc.b, confidence)
+		assert.Assert(t, ok)
+		for _, x := range [][2]float64{{change, tc.change}, {lo, tc.lo}, {hi, tc.hi}} {
+			assert.Assert(t, math.Abs(x[0]-x[1]) < 1e-9, "%v vs %v: got %v, %v, %v; want %v, %v, %v", tc.a, tc.b, change, lo, hi, tc.change, tc.lo, tc.hi)
+		}
+	}
+	// Three runs a side cannot reach 95 %, and a zero has no ratio.
+	_, _, _, ok := shiftInterval([]float64{1, 2, 3}, []float64{1, 2, 3}, confidence)
+	assert.Assert(t, !ok)
+	_, _, _, ok = shiftInterval([]float64{0, 1, 2, 3, 4, 5}, []float64{1, 2, 3, 4, 5, 6}, confidence)
+	assert.Assert(t, !ok)
+	// Large samples take the normal approximation and still cover.
+	a, b := make([]float64, 60), make([]float64, 60)
+	for i := range a {
+		a[i], b[i] = 100+float64(i%7), 90+float64(i%7)*0.9
+	}
+	change, lo, hi, ok := shiftInterval(a, b, confidence)
+	assert.Assert(t, ok && lo <= change && change <= hi && lo < -0.09 && hi > -0.11, "%v [%v, %v]", change, lo, hi)
 }
