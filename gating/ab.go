@@ -23,6 +23,47 @@ type AB struct {
 	Run func(ctx context.Context, side string) (*kit.Result, error)
 	// Progress, if set, is told each round's figures as it ends.
 	Progress func(round int, a, b map[string]float64)
+	// EarlyStop makes Rounds the most rounds: at each interim look (after
+	// round 12, 16, 20, … before the last) the rounds stop if every
+	// metric is settled at a strict level (see settled).
+	EarlyStop bool
+}
+
+// The early stop is a Haybittle–Peto design: an interim look settles a
+// metric only at p < earlyAlpha (a regression or an improvement) or with
+// a (1 − earlyAlpha) interval inside the threshold (no change), so that
+// each look spends at most earlyAlpha of the error rates and the last
+// look keeps its level to within that (three looks of 20 rounds: 0.003).
+// The sign test first reaches p < 0.001 at 11 rounds all one way, so the
+// first look is at 12, the next every 4 rounds.
+const (
+	earlyAlpha     = 0.001
+	earlyFirstLook = 12
+	earlyLookEvery = 4
+)
+
+// settled reports whether the rounds so far settle every metric at the
+// interim looks' strict level.
+func (ab *AB) settled(a, b *Set) bool {
+	cfg := ab.Config.withDefaults()
+	strict := Config{Alpha: earlyAlpha, Threshold: cfg.Threshold}
+	rows, err := compareRoundsAt(Rounds{A: a, B: b}, ab.Units, strict, 1-earlyAlpha)
+	if err != nil {
+		return false
+	}
+	for _, r := range rows {
+		if r.Verdict == Inconclusive || (r.Verdict == NoChange && r.Why != "") {
+			// "significant, but smaller than the threshold" is a close
+			// call: it gets all the rounds.
+			return false
+		}
+	}
+	return true
+}
+
+// isLook reports whether an early stop may happen after round n of max.
+func isLook(n, max int) bool {
+	return n < max && n >= earlyFirstLook && (n-earlyFirstLook)%earlyLookEvery == 0
 }
 
 // Do runs the rounds and returns the comparison. A run that fails ends
@@ -68,6 +109,16 @@ func (ab *AB) Do(ctx context.Context) (*Report, error) {
 		b.Add(bench["B"], got["B"])
 		if ab.Progress != nil {
 			ab.Progress(i+1, got["A"], got["B"])
+		}
+		if ab.EarlyStop && isLook(i+1, rounds) && ab.settled(a, b) {
+			// The table is the usual one (95 % intervals, α): a metric
+			// settled at the strict level has the same verdict at it.
+			rows, err := CompareRounds(Rounds{A: a, B: b}, ab.Units, ab.Config)
+			if err != nil {
+				return nil, err
+			}
+			note := fmt.Sprintf("stopped early after %d of %d rounds: every metric was settled at p < %g or within a %g %% interval", i+1, rounds, earlyAlpha, 100*(1-earlyAlpha))
+			return NewReport(rows, ab.Config, note), nil
 		}
 	}
 	if len(a.Benches) == 0 {

@@ -89,6 +89,11 @@ func Compare(bench, metric string, a, b []float64, cfg Config) Row {
 // ratios' distribution (a signed-rank test would assume it symmetric,
 // which a noisy machine's ratios need not be).
 func ComparePaired(bench, metric string, a, b []float64, cfg Config) (Row, error) {
+	return comparePairedAt(bench, metric, a, b, cfg, confidence)
+}
+
+// comparePairedAt is ComparePaired with the interval at the given level.
+func comparePairedAt(bench, metric string, a, b []float64, cfg Config, level float64) (Row, error) {
 	if len(a) != len(b) {
 		return Row{}, fmt.Errorf("%s %s: %d rounds of A but %d of B", bench, metric, len(a), len(b))
 	}
@@ -107,7 +112,7 @@ func ComparePaired(bench, metric string, a, b []float64, cfg Config) (Row, error
 	slices.Sort(ratios)
 	s := stats.Sample{Xs: ratios, Sorted: true}
 	if len(ratios) > 0 {
-		med, lo, hi := stats.QuantileCI(len(ratios), 0.5, confidence).SampleCI(s)
+		med, lo, hi := stats.QuantileCI(len(ratios), 0.5, level).SampleCI(s)
 		r.Change, r.Lo, r.Hi = med-1, lo-1, hi-1
 	}
 	r.P = signTest(ratios)

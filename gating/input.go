@@ -174,6 +174,11 @@ type Rounds struct {
 // differently (they differ in options): the first benchmark of each is
 // compared.
 func CompareRounds(r Rounds, units []string, cfg Config) ([]Row, error) {
+	return compareRoundsAt(r, units, cfg, confidence)
+}
+
+// compareRoundsAt is CompareRounds with intervals at the given level.
+func compareRoundsAt(r Rounds, units []string, cfg Config, level float64) ([]Row, error) {
 	if r.A == nil || r.B == nil || len(r.A.Benches) == 0 || len(r.B.Benches) == 0 {
 		return nil, errors.New("no rounds to compare")
 	}
@@ -192,7 +197,7 @@ func CompareRounds(r Rounds, units []string, cfg Config) ([]Row, error) {
 		if !ok {
 			continue
 		}
-		row, err := ComparePaired(name, unit, am[unit], bv, cfg)
+		row, err := comparePairedAt(name, unit, am[unit], bv, cfg, level)
 		if err != nil {
 			return nil, err
 		}

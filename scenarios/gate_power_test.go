@@ -25,7 +25,8 @@ import (
 // path, its length calibrated to cost 10 % (then 5 %) of the throughput —
 // and the gate runs TRIALS times A/B and TRIALS times A/A, each verdict
 // from ROUNDS rounds of LENGTH-second runs (WORKLOADS, if set, names the
-// workloads to measure, e.g. "tcp_rr 1 flow"). It prints, per workload and
+// workloads to measure, e.g. "tcp_rr 1 flow"; EARLY=1 lets the gate stop
+// early). It prints, per workload and
 // loss, the share of A/B trials called a regression (goals: ≥ 95 % at
 // 10 %, ≥ 80 % at 5 %), the share of A/A trials called one (goal ≤ 5 %),
 // inconclusive counted as not found, and the time per verdict.
@@ -95,7 +96,7 @@ func TestGatePower(t *testing.T) {
 // verdict runs one A/B gate: B with the rules (none: an A/A trial).
 func verdict(t *testing.T, topo *nstest.Topology, cfg hooktest.Config, rules, rounds int, metric string) gating.Verdict {
 	t.Helper()
-	ab := gating.AB{Rounds: rounds, Units: []string{metric}, Run: func(ctx context.Context, side string) (*kit.Result, error) {
+	ab := gating.AB{Rounds: rounds, Units: []string{metric}, EarlyStop: os.Getenv("EARLY") != "", Run: func(ctx context.Context, side string) (*kit.Result, error) {
 		if side == "B" {
 			remove, err := topo.Client.AddNftCost(rules)
 			if err != nil {

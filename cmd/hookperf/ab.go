@@ -25,6 +25,9 @@ flags:
   --a FLAGS         A's own flags (default: none)
   --b FLAGS         B's own flags
   --rounds N        rounds of one A run and one B run (default 20; ABBA order)
+  --early-stop      stop before --rounds once every metric is settled at
+                    p < 0.001, or within a 99.9 % interval (looks at round
+                    12, 16, …)
   -l SECONDS        each run's length (default 1 here)
   --threshold PCT   the smallest change that counts, in % (default 5)
   --alpha A         the significance level (default 0.05)
@@ -56,6 +59,7 @@ type abConfig struct {
 	common      []string // the workload and its shared flags
 	a, b        []string // each side's own flags
 	rounds      int
+	earlyStop   bool
 	gate        gateFlags
 	lengthGiven bool // -l is among the flags (else runs are 1 s)
 	// runA and runB are each side's parsed command line, scriptA and
@@ -88,6 +92,11 @@ func parseAB(args []string) (*abConfig, bool, error) {
 			} else {
 				ab.b = words
 			}
+		case "--early-stop":
+			if sc.hasAttached {
+				sc.errs = append(sc.errs, errors.New("--early-stop takes no value"))
+			}
+			ab.earlyStop = true
 		case "--rounds":
 			v := sc.value()
 			n, err := strconv.Atoi(v)
@@ -191,7 +200,7 @@ func runAB(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := interruptible()
 	defer stop()
 	runs := &gating.AB{
-		Rounds: ab.rounds, Config: ab.gate.cfg, Units: ab.gate.units,
+		Rounds: ab.rounds, Config: ab.gate.cfg, Units: ab.gate.units, EarlyStop: ab.earlyStop,
 		Run: func(ctx context.Context, side string) (*kit.Result, error) { return ab.run(ctx, side, stderr) },
 		Progress: func(round int, a, b map[string]float64) {
 			// In the order the round ran them: ABBA.

@@ -42,6 +42,13 @@ func TestAB(t *testing.T) {
 		assert.Equal(t, strings.Count(r.stderr, "hookperf: ab: round "), 6, "%s", r)
 		assert.Assert(t, strings.Contains(r.stderr, "round 2/6: B "), "%s", r)
 	})
+	t.Run("early stop", func(t *testing.T) {
+		t.Parallel()
+		r := runBin(t, "ab", "tcp_rr", "-l", "0.2", "--rounds", "30", "--early-stop", "--b", "-D 1ms", "--metrics", "trans/s")
+		assert.Equal(t, r.code, 3, "%s", r)
+		assert.Assert(t, strings.Contains(r.stdout, "note: stopped early after 12 of 30 rounds"), "%s", r)
+		assert.Equal(t, strings.Count(r.stderr, "hookperf: ab: round "), 12, "%s", r)
+	})
 	t.Run("A against A", func(t *testing.T) {
 		t.Parallel()
 		r := runBin(t, "ab", "tcp_rr", "-l", "0.3", "--rounds", "6", "--b", "-Q 1", "--ktap")
