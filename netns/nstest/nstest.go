@@ -97,10 +97,18 @@ func InUserNamespace() bool { return os.Getenv(envUserNS) != "" }
 // unprivileged user, and fails it if they are unavailable to root.
 func NS(t testing.TB) *netns.NS {
 	t.Helper()
+	return made(t, netns.New)
+}
+
+// made makes what a test asked for with mk and closes it when the test
+// ends; it skips the test where namespaces are unavailable to an
+// unprivileged user, and fails it where they are unavailable to root.
+func made[T interface{ Close() error }](t testing.TB, mk func() (T, error)) T {
+	t.Helper()
 	if reason := os.Getenv(envSkip); reason != "" {
 		t.Skipf("nstest: network namespaces are unavailable: %s", reason)
 	}
-	ns, err := netns.New()
+	v, err := mk()
 	if err != nil {
 		if os.Geteuid() != 0 && errors.Is(err, unix.EPERM) {
 			t.Skipf("nstest: %v (call nstest.Main from TestMain to run in a user namespace)", err)
@@ -108,11 +116,11 @@ func NS(t testing.TB) *netns.NS {
 		t.Fatalf("nstest: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := ns.Close(); err != nil {
+		if err := v.Close(); err != nil {
 			t.Errorf("nstest: %v", err)
 		}
 	})
-	return ns
+	return v
 }
 
 // PairConfig shapes the topology Pair builds (netns.PairConfig).
@@ -127,20 +135,5 @@ type Topology = netns.Pair
 // skips or fails the test as NS does when namespaces are unavailable.
 func Pair(t testing.TB, cfg PairConfig) *Topology {
 	t.Helper()
-	if reason := os.Getenv(envSkip); reason != "" {
-		t.Skipf("nstest: network namespaces are unavailable: %s", reason)
-	}
-	p, err := netns.NewPair(cfg)
-	if err != nil {
-		if os.Geteuid() != 0 && errors.Is(err, unix.EPERM) {
-			t.Skipf("nstest: %v (call nstest.Main from TestMain to run in a user namespace)", err)
-		}
-		t.Fatalf("nstest: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Errorf("nstest: %v", err)
-		}
-	})
-	return p
+	return made(t, func() (*Topology, error) { return netns.NewPair(cfg) })
 }
