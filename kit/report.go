@@ -337,12 +337,21 @@ func GoBenchLine(r *Result) string {
 		name += fmt.Sprintf("/size=%d", o.BufferSize)
 		metric(r.ThroughputMbps, "Mbit/s")
 		if o.Workload == UDPStream {
-			metric(r.senderMbps(), "sent-Mbit/s")
+			sent := r.senderMbps()
+			metric(sent, "sent-Mbit/s")
+			if sent > 0 {
+				// What the network or the receiver dropped.
+				metric(100*max(0, 1-r.ThroughputMbps/sent), "loss-%")
+			}
 		}
 	} else {
 		name += fmt.Sprintf("/req=%d/resp=%d", o.RequestSize, o.ResponseSize)
 		n = max(r.Transactions, 1)
 		metric(r.Throughput, "trans/s")
+		if o.Workload == UDPRR && r.Transactions > 0 {
+			// Requests sent again after --udp-timeout: datagrams lost.
+			metric(100*float64(r.UDPResends)/float64(r.Transactions), "resend-%")
+		}
 		if l := r.Latency; l != nil {
 			metric(float64(l.Mean.Nanoseconds()), "lat-mean-ns")
 			for _, p := range l.Percentiles {

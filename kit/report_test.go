@@ -546,7 +546,14 @@ func TestWriteGoBench(t *testing.T) {
 	}{
 		// CPU: (3 s + 1 s) - (1.25 s + 0.25 s) over 10.5 s.
 		{"tcp_rr", reportTestRR(), "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1\t1000\t100.5 trans/s\t50000 lat-mean-ns\t45000 lat-p50-ns\t123000 lat-p99.9-ns\t3 retrans\t23.8095 cpu-%\n"},
-		{"udp_stream", udp(), "BenchmarkUDPStream/flows=8/threads=2/size=1400\t1\t3000.5 Mbit/s\t3100 sent-Mbit/s\t50 cpu-%\n"},
+		// loss: 1 - 3000.5/3100.
+		{"udp_stream", udp(), "BenchmarkUDPStream/flows=8/threads=2/size=1400\t1\t3000.5 Mbit/s\t3100 sent-Mbit/s\t3.20968 loss-%\t50 cpu-%\n"},
+		// 5 resends in 1000 transactions.
+		{"udp_rr", func() *Result {
+			r := reportTestRR()
+			r.Options.Workload, r.UDPResends, r.TotalRunTime = UDPRR, 5, 0
+			return r
+		}(), "BenchmarkUDPRR/flows=1/threads=1/req=1/resp=1\t1000\t100.5 trans/s\t0.5 resend-%\t50000 lat-mean-ns\t45000 lat-p50-ns\t123000 lat-p99.9-ns\n"},
 		{"tcp_stream without a run time", func() *Result {
 			r := udp()
 			r.Options.Workload, r.TotalRunTime = TCPStream, 0
