@@ -1,7 +1,7 @@
 # hookperf — `make help` lists the targets.
 GO ?= go
 
-.PHONY: help run build test bench bench-go bench-compare lint gate-power
+.PHONY: help run build test bench bench-go bench-compare bench-hooks lint gate-power
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ bench-go: ## Go benchmarks (allocations per packet included)
 bench-compare: ## hookperf beside iperf3 and sockperf (installed if missing), and neper if NEPER_DIR is set
 	bash bench/install-tools.sh
 	bash bench/compare.sh
+
+bench-hooks: ## what pass-through Lua hooks cost on tcp_rr, beside rushit when RUSHIT_DIR is set
+	bash bench/hook-overhead.sh
 
 gate-power: ## the A/B gate's error rates against an nftables-injected 10 % and 5 % loss (hours; TRIALS, ROUNDS, LENGTH set it)
 	$(GO) test -tags gatepower -run TestGatePower -timeout 0 -count=1 -v ./scenarios/
