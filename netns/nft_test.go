@@ -27,6 +27,9 @@ func TestNftCost(t *testing.T) {
 	assert.NilError(t, remove())
 	after := run()
 	t.Logf("tcp_rr: %.0f trans/s, with 20000 rules %.0f, after removing them %.0f", before, with, after)
-	// 20000 rules a packet cost far more than noise.
-	assert.Assert(t, with < before/2 && with < after/2, "before %v, with 20000 rules %v, after removing them %v", before, with, after)
+	// 20000 rules a packet cost far more than noise; a busy machine (the
+	// other packages' tests) may slow one of the runs without them, so
+	// the better of the two is the baseline.
+	assert.Assert(t, with < max(before, after)/2, "before %v, with 20000 rules %v, after removing them %v", before, with, after)
+	assert.Assert(t, after > with, "removing the rules did not restore anything: with %v, after %v", with, after)
 }

@@ -243,7 +243,7 @@ func TestGoBench(t *testing.T) {
 		units []string
 	}{
 		{[]string{"tcp_rr", "--local", "-l", "-300", "-p", "50,99"}, "BenchmarkTCPRR/flows=1/threads=1/req=1/resp=1", []string{"trans/s", "lat-mean-ns", "lat-p50-ns", "lat-p99-ns", "retrans", "cpu-%"}},
-		{[]string{"udp_stream", "--local", "-l", "1", "-B", "1400", "-F", "2"}, "BenchmarkUDPStream/flows=2/threads=1/size=1400", []string{"Mbit/s", "sent-Mbit/s", "cpu-%"}},
+		{[]string{"udp_stream", "--local", "-l", "1", "-B", "1400", "-F", "2"}, "BenchmarkUDPStream/flows=2/threads=1/size=1400", []string{"Mbit/s", "sent-Mbit/s", "loss-%", "cpu-%"}},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
 			t.Parallel()
