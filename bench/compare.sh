@@ -70,94 +70,10 @@ results="$work/results"
 : >"$results"
 next_port=$BASE_PORT
 run_seq=0
-declare -a live_pids=() srv_pin=() cli_pin=()
+declare -a srv_pin=() cli_pin=()
 
-log() { printf '%s\n' "$*" >&2; }
-die() {
-	log "compare.sh: $*"
-	exit 1
-}
-
-# ---------------------------------------------------------------------------
-# Process handling
-
-cleanup() {
-	local pid
-	for pid in "${live_pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${live_pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	live_pids=()
-	if [[ $KEEP == 1 ]]; then
-		log "raw outputs kept in $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-forget_pid() {
-	local pid=$1 p
-	local -a keep=()
-	for p in "${live_pids[@]}"; do
-		[[ $p == "$pid" ]] || keep+=("$p")
-	done
-	live_pids=("${keep[@]}")
-}
-
-# start_bg OUTFILE CMD...: start CMD in the background; its pid goes to
-# bg_pid and to live_pids (for the trap). Never call it in a subshell.
-start_bg() {
-	local out=$1
-	shift
-	"$@" >"$out" 2>&1 &
-	live_pids+=("$!")
-	bg_pid=$!
-}
-
-# stop_pid PID GRACE: wait up to GRACE seconds for PID to exit by itself,
-# then TERM it, then KILL it, and reap it.
-stop_pid() {
-	local pid=$1 grace=$2 i
-	for ((i = 0; i < grace * 20; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 40; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	forget_pid "$pid"
-}
-
-# wait_listen PROTO PORT PID: wait until something listens on PORT
-# (tcp: LISTEN socket, udp: bound socket), or PID died, or 10 s passed.
-wait_listen() {
-	local proto=$1 port=$2 pid=$3 i flag
-	[[ $proto == tcp ]] && flag=-Hltn || flag=-Hlun
-	if ! command -v ss >/dev/null 2>&1; then
-		sleep 1
-		kill -0 "$pid" 2>/dev/null
-		return
-	fi
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		if [[ -n $(ss "$flag" "sport = :$port" 2>/dev/null) ]]; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
 
 # run_pair TAG PROTO WAITPORT SERVER_GRACE -- SERVER_CMD... -- CLIENT_CMD...
 # Starts the server, waits for it, runs the client (bounded), then lets the

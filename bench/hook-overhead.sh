@@ -68,94 +68,10 @@ results="$work/results"
 : >"$results"
 next_port=$BASE_PORT
 run_seq=0
-declare -a live_pids=() srv_pin=() cli_pin=()
+declare -a srv_pin=() cli_pin=()
 
-log() { printf '%s\n' "$*" >&2; }
-die() {
-	log "hook-overhead.sh: $*"
-	exit 1
-}
-
-# ---------------------------------------------------------------------------
-# Process handling (as in compare.sh)
-
-cleanup() {
-	local pid
-	for pid in "${live_pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${live_pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	live_pids=()
-	cd /
-	if [[ $KEEP == 1 ]]; then
-		log "raw outputs kept in $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-forget_pid() {
-	local pid=$1 p
-	local -a keep=()
-	for p in "${live_pids[@]}"; do
-		[[ $p == "$pid" ]] || keep+=("$p")
-	done
-	live_pids=("${keep[@]}")
-}
-
-# start_bg OUTFILE CMD...: start CMD in the background; its pid goes to
-# bg_pid and to live_pids (for the trap). Never call it in a subshell.
-start_bg() {
-	local out=$1
-	shift
-	"$@" >"$out" 2>&1 &
-	live_pids+=("$!")
-	bg_pid=$!
-}
-
-# stop_pid PID GRACE: wait up to GRACE seconds for PID to exit by itself,
-# then TERM it, then KILL it, and reap it.
-stop_pid() {
-	local pid=$1 grace=$2 i
-	for ((i = 0; i < grace * 20; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 40; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	forget_pid "$pid"
-}
-
-# wait_listen PORT PID: wait until a TCP socket listens on PORT, or PID
-# died, or 10 s passed.
-wait_listen() {
-	local port=$1 pid=$2 i
-	if ! command -v ss >/dev/null 2>&1; then
-		sleep 1
-		kill -0 "$pid" 2>/dev/null
-		return
-	fi
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		if [[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
+# shellcheck source=bench/lib.sh
+source "$script_dir/lib.sh"
 
 take_ports() {
 	if ((next_port + 10 > 32000)); then next_port=$BASE_PORT; fi
@@ -190,7 +106,7 @@ run_pair() {
 	printf '%s\n' "${ccmd[*]}" >"$cli_out.cmd"
 	start_bg "$srv_out" "${scmd[@]}"
 	spid=$bg_pid
-	if ! wait_listen "$port_a" "$spid"; then
+	if ! wait_listen tcp "$port_a" "$spid"; then
 		log "  $tag: server did not come up (see $srv_out; KEEP=1 keeps it)"
 		stop_pid "$spid" 0
 		return 1
