@@ -73,61 +73,12 @@ declare -a srv_pin=() cli_pin=()
 # shellcheck source=bench/lib.sh
 source "$script_dir/lib.sh"
 
-take_ports() {
-	if ((next_port + 10 > 32000)); then next_port=$BASE_PORT; fi
-	port_a=$next_port
-	next_port=$((next_port + 10))
-}
 
-# run_pair TAG -- SERVER_CMD... -- CLIENT_CMD...
-# Starts the server, waits for its control port (port_a), runs the client
-# (bounded), then lets the server end (or stops it). Sets srv_out and cli_out.
-run_pair() {
-	local tag=$1
-	shift
-	[[ $1 == -- ]] || die "run_pair: missing --"
-	shift
-	local -a scmd=() ccmd=()
-	while (($#)) && [[ $1 != -- ]]; do
-		scmd+=("$1")
-		shift
-	done
-	shift
-	ccmd=("$@")
-
-	run_seq=$((run_seq + 1))
-	srv_out="$work/$run_seq.$tag.server"
-	cli_out="$work/$run_seq.$tag.client"
-
-	local spid cpid ok=0
-	scmd=("${srv_pin[@]}" "${scmd[@]}")
-	ccmd=("${cli_pin[@]}" "${ccmd[@]}")
-	printf '%s\n' "${scmd[*]}" >"$srv_out.cmd"
-	printf '%s\n' "${ccmd[*]}" >"$cli_out.cmd"
-	start_bg "$srv_out" "${scmd[@]}"
-	spid=$bg_pid
-	if ! wait_listen tcp "$port_a" "$spid"; then
-		log "  $tag: server did not come up (see $srv_out; KEEP=1 keeps it)"
-		stop_pid "$spid" 0
-		return 1
-	fi
-	start_bg "$cli_out" timeout --kill-after=5 $((LENGTH + 30)) "${ccmd[@]}"
-	cpid=$bg_pid
-	if wait "$cpid"; then ok=1; else log "  $tag: client failed (exit $?; see $cli_out; KEEP=1 keeps it)"; fi
-	forget_pid "$cpid"
-	stop_pid "$spid" $((LENGTH + 15))
-	((ok))
-}
 
 # ---------------------------------------------------------------------------
 # Parsers and statistics
 
-is_num() { [[ $1 =~ ^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 
-# kv FILE KEY: value of the last exact "KEY=value" line.
-kv() {
-	awk -F= -v k="$2" '$1 == k { v = substr($0, length(k) + 2) } END { if (v != "") print v }' "$1"
-}
 
 # rr_tps FILE: num_transactions / total_run_time (hookperf: the measured
 # seconds; rushit: the whole seconds of -l), or / test_length without it.
@@ -140,9 +91,6 @@ rr_tps() {
 	awk -v n="$n" -v t="$t" 'BEGIN { if (t > 0) printf "%.2f\n", n / t; else exit 1 }'
 }
 
-median() {
-	sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 
 # summary RESULTS TOOL CFG: "plain_med scripted_med ratio_med ratio_min
 # ratio_max n" from lines "round cfg tool variant tps"; "-" where missing.
@@ -172,13 +120,6 @@ summary() {
 # Self-test of the parsers and the summary on fixed samples.
 
 selftest_fail=0
-expect() {
-	local what=$1 want=$2 got=$3
-	if ! awk -v a="$want" -v b="$got" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b != "" && d <= 0.01 * (a < 0 ? -a : a) + 1e-9) }'; then
-		log "selftest: $what: want $want, got '${got}'"
-		selftest_fail=1
-	fi
-}
 
 selftest_parsers() {
 	local d="$work/selftest"
@@ -296,7 +237,7 @@ run_tool() {
 	rushit) bin=("$RUSHIT_DIR/tcp_rr") ;;
 	*) die "run_tool: unknown tool $tool" ;;
 	esac
-	run_pair "$tool-$variant" \
+	run_pair "$tool-$variant" tcp "$port_a" $((LENGTH + 15)) \
 		-- "${bin[@]}" "${flags[@]}" \
 		-- "${bin[@]}" -c -H "$HOST" "${flags[@]}" || return 1
 	res=$(rr_tps "$cli_out") || {
@@ -319,15 +260,6 @@ selftest_rushit_live() {
 # ---------------------------------------------------------------------------
 # Main
 
-# set_pin THREADS: CPU pinning prefixes for the next run (see PIN).
-set_pin() {
-	srv_pin=() cli_pin=()
-	(($1 == 1)) && command -v taskset >/dev/null 2>&1 || return 0
-	case $PIN in
-	split) if (($(nproc) >= 2)); then srv_pin=(taskset -c 0) cli_pin=(taskset -c 1); fi ;;
-	same) srv_pin=(taskset -c 0) cli_pin=(taskset -c 0) ;;
-	esac
-}
 
 # measure ROUND TOOL VARIANT FLOWS THREADS: run once and record the result.
 measure() {
