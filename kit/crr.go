@@ -121,7 +121,7 @@ func (f *crrClient) send(w *worker) error {
 func (f *crrClient) receive(w *worker) error {
 	done, err := w.recvPart(f.fd, &f.off, w.s.opts.ResponseSize, false)
 	if errors.Is(err, errPeerClosed) {
-		err = errors.New("the server closed the connection mid-transaction")
+		err = closedMidTransaction{}
 	}
 	if err != nil {
 		return fmt.Errorf("flow %d: %w", f.id, err)

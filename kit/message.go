@@ -14,6 +14,17 @@ import (
 // errPeerClosed is a read that returned 0: the peer closed the connection.
 var errPeerClosed = errors.New("the peer closed the connection")
 
+// closedMidTransaction is errPeerClosed in the words of a client whose
+// server closed the connection before answering; it still is
+// errPeerClosed, so that the server's own reason can replace it.
+type closedMidTransaction struct{}
+
+func (closedMidTransaction) Error() string {
+	return "the server closed the connection mid-transaction"
+}
+
+func (closedMidTransaction) Is(target error) bool { return target == errPeerClosed }
+
 // recvPart reads what it can of a message of size bytes and reports
 // whether it is complete. With oneRead (level-triggered) it makes one
 // read per event; edge-triggered it reads until EAGAIN or the end.
