@@ -137,7 +137,7 @@ func (f *streamFlow) read(w *worker) error {
 			return f.broken(w, w.ioFailure("recvmsg", "read", e))
 		}
 		if n == 0 {
-			return f.broken(w, fmt.Errorf("the peer closed the connection"))
+			return f.broken(w, errPeerClosed)
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.transactions++
