@@ -56,7 +56,7 @@ func TestGatePower(t *testing.T) {
 		{"tcp_stream 1 flow, -U", kit.TCPStream, 1, 1, "Mbit/s", true},
 	}
 	fmt.Printf("%d trials of %d rounds of %v runs\n", trials, rounds, length)
-	fmt.Printf("%-28s %-5s %-7s %-14s %-14s %-14s %s\n", "workload", "loss", "rules", "measured loss", "A/B found", "A/A false", "s/verdict")
+	fmt.Printf("%-28s %-5s %-7s %-14s %-14s %-14s %-14s %s\n", "workload", "loss", "rules", "measured loss", "gate's change", "A/B found", "A/A false", "s/verdict")
 	only := os.Getenv("WORKLOADS") // e.g. "tcp_rr 1 flow": one of the names below
 	for _, wl := range workloads {
 		if only != "" && !strings.Contains(only, wl.name) {
@@ -82,29 +82,34 @@ func TestGatePower(t *testing.T) {
 		for _, loss := range []float64{0.10, 0.05} {
 			rules, measured := calibrate(t, measure, loss)
 			var found, falseAlarms int
+			var seen []float64 // the change each A/B trial measured
 			start := time.Now()
 			for i := 0; i < trials; i++ {
-				ab := verdict(t, topo, cfg, rules, rounds, wl.metric)
+				ab, change := verdict(t, topo, cfg, rules, rounds, wl.metric)
 				if ab == gating.Regression {
 					found++
 				}
-				aa := verdict(t, topo, cfg, 0, rounds, wl.metric)
+				seen = append(seen, change)
+				aa, aaChange := verdict(t, topo, cfg, 0, rounds, wl.metric)
 				if aa == gating.Regression {
 					falseAlarms++
 				}
 				// A line a trial, so that a run cut short still tells.
-				fmt.Printf("  %s, %.0f %% loss, trial %d/%d: A/B %s, A/A %s (so far: found %d, false %d)\n",
-					wl.name, 100*loss, i+1, trials, ab, aa, found, falseAlarms)
+				fmt.Printf("  %s, %.0f %% loss, trial %d/%d: A/B %s (%+.1f %%), A/A %s (%+.1f %%) (so far: found %d, false %d)\n",
+					wl.name, 100*loss, i+1, trials, ab, 100*change, aa, 100*aaChange, found, falseAlarms)
 			}
 			perVerdict := time.Since(start).Seconds() / float64(2*trials)
-			fmt.Printf("%-28s %-5.0f %-7d %-14s %-14s %-14s %.0f\n", wl.name, 100*loss, rules,
-				fmt.Sprintf("%.1f %%", 100*measured), share(found, trials), share(falseAlarms, trials), perVerdict)
+			slices.Sort(seen)
+			fmt.Printf("%-28s %-5.0f %-7d %-14s %-14s %-14s %-14s %.0f\n", wl.name, 100*loss, rules,
+				fmt.Sprintf("%.1f %%", 100*measured), fmt.Sprintf("%+.1f %%", 100*seen[len(seen)/2]),
+				share(found, trials), share(falseAlarms, trials), perVerdict)
 		}
 	}
 }
 
-// verdict runs one A/B gate: B with the rules (none: an A/A trial).
-func verdict(t *testing.T, topo *nstest.Topology, cfg hooktest.Config, rules, rounds int, metric string) gating.Verdict {
+// verdict runs one A/B gate, B with the rules (none: an A/A trial), and
+// returns its verdict and the change it measured in metric.
+func verdict(t *testing.T, topo *nstest.Topology, cfg hooktest.Config, rules, rounds int, metric string) (gating.Verdict, float64) {
 	t.Helper()
 	ab := gating.AB{Rounds: rounds, Units: []string{metric}, EarlyStop: os.Getenv("EARLY") != "", Run: func(ctx context.Context, side string) (*kit.Result, error) {
 		if side == "B" {
@@ -124,13 +129,19 @@ func verdict(t *testing.T, topo *nstest.Topology, cfg hooktest.Config, rules, ro
 	if err != nil {
 		t.Fatal(err)
 	}
-	return report.Verdict
+	for _, row := range report.Rows {
+		if row.Metric == metric {
+			return report.Verdict, row.Change
+		}
+	}
+	t.Fatalf("the gate's report has no %s row", metric)
+	return report.Verdict, 0
 }
 
 // calibrate finds how many rules cost the given share of throughput, and
 // what they cost: a first guess from a probe, taking the time a unit of
 // work costs to grow linearly with the rules, then corrections until the
-// loss measured over interleaved pairs of runs is within a fifth of the
+// loss measured over 20 interleaved pairs of runs is within a fifth of the
 // goal (10 ± 2 %, 5 ± 1 %). A correction follows the linear model until
 // the goal is bracketed by a count that cost too little and one that cost
 // too much, then halves the bracket (geometrically): tcp_stream's loss is
@@ -154,7 +165,7 @@ func calibrate(t *testing.T, measure func(int) float64, loss float64) (int, floa
 	tooFew, tooMany := 0, 0 // the bracket: counts that cost too little, too much
 	var got float64
 	for try := 0; try < 10; try++ {
-		got = measuredLoss(measure, rules, 10)
+		got = measuredLoss(measure, rules, 20)
 		fmt.Printf("  calibration: %d rules cost %.1f %% (goal %.0f %%)\n", rules, 100*got, 100*loss)
 		if got > 0.8*loss && got < 1.2*loss {
 			return rules, got
