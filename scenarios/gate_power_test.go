@@ -26,8 +26,8 @@ import (
 // path, its length calibrated to cost 10 % (then 5 %) of the throughput —
 // and the gate runs TRIALS times A/B and TRIALS times A/A, each verdict
 // from ROUNDS rounds of LENGTH-second runs (WORKLOADS, if set, names the
-// workloads to measure, e.g. "tcp_rr 1 flow"; EARLY=1 lets the gate stop
-// early). It prints, per workload and
+// workloads to measure, e.g. "tcp_rr 1 flow"; LOSSES the losses, e.g.
+// "5"; EARLY=1 lets the gate stop early). It prints, per workload and
 // loss, the share of A/B trials called a regression (goals: ≥ 95 % at
 // 10 %, ≥ 80 % at 5 %), the share of A/A trials called one (goal ≤ 5 %),
 // inconclusive counted as not found, and the time per verdict.
@@ -79,7 +79,7 @@ func TestGatePower(t *testing.T) {
 			}
 			return r.Throughput
 		}
-		for _, loss := range []float64{0.10, 0.05} {
+		for _, loss := range losses(t) {
 			rules, measured := calibrate(t, measure, loss)
 			var found, falseAlarms int
 			var seen []float64 // the change each A/B trial measured
@@ -210,6 +210,24 @@ func measuredLoss(measure func(int) float64, rules, n int) float64 {
 	}
 	slices.Sort(losses)
 	return (losses[(n-1)/2] + losses[n/2]) / 2
+}
+
+// losses are the losses to inject: LOSSES, e.g. "5" or "10 5" (in %),
+// or 10 % and 5 %.
+func losses(t *testing.T) []float64 {
+	v := os.Getenv("LOSSES")
+	if v == "" {
+		return []float64{0.10, 0.05}
+	}
+	var out []float64
+	for _, f := range strings.Fields(v) {
+		x, err := strconv.ParseFloat(f, 64)
+		if err != nil || x <= 0 || x >= 100 {
+			t.Fatalf("LOSSES=%q: want percentages, e.g. \"10 5\"", v)
+		}
+		out = append(out, x/100)
+	}
+	return out
 }
 
 func share(k, n int) string { return fmt.Sprintf("%d/%d (%.0f %%)", k, n, 100*float64(k)/float64(n)) }
