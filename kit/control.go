@@ -64,6 +64,10 @@ type hello struct {
 	EnableWrite  bool          `json:"enable_write"`
 	Delay        time.Duration `json:"delay"`
 	Interval     time.Duration `json:"interval"`
+	// TimeWait: the client's --time-wait. Without it the server resets
+	// a flow the client has ended, so that neither side keeps it in
+	// TIME_WAIT.
+	TimeWait bool `json:"time_wait,omitempty"`
 }
 
 // Figures is what one side tells the other of its measurement.

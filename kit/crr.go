@@ -131,9 +131,10 @@ func (f *crrClient) receive(w *worker) error {
 	}
 	w.c.transactions++
 	w.recordLatency(w.stamp() - timeDuration(f.startAt))
-	// Close with a reset, as neper does: no TIME_WAIT, so tens of thousands
-	// of connections a second do not exhaust the ports or slow connect(2).
-	sysSetLinger(f.fd, &w.resetLinger)
+	// The socket has SO_LINGER 0 unless --time-wait, as neper's do: it
+	// closes with a reset, leaving no TIME_WAIT, so that tens of
+	// thousands of connections a second do not exhaust the ports or slow
+	// connect(2).
 	w.closeSocket(f.fd, f.ai)
 	f.fd, f.state = -1, crrIdle
 	if f.quota > 0 {
@@ -185,9 +186,11 @@ func newCRRServer(w *worker, fd int) flow {
 	return &crrServer{fd: fd}
 }
 
-// drop closes a finished server connection and keeps the flow for reuse.
-func (f *crrServer) drop(w *worker) {
-	w.dropServerFlow(f, f.fd)
+// drop closes a finished server connection (cause says how it ended:
+// nil for the client's reset after the answer) and keeps the flow for
+// reuse.
+func (f *crrServer) drop(w *worker, cause error) {
+	w.dropServerFlow(f, f.fd, cause)
 	w.crrFree = append(w.crrFree, f)
 }
 
@@ -198,7 +201,7 @@ func (f *crrServer) handle(w *worker, ev uint32) error {
 		if f.sent && (w.hooks == nil || w.hooks.RecvErr == nil) {
 			// The client's reset after the answer: the connection is done,
 			// with nothing on its error queue worth two more system calls.
-			f.drop(w)
+			f.drop(w, nil)
 			return nil
 		}
 		if err := w.drainErrors(f.fd); err != nil {
@@ -228,8 +231,10 @@ func (f *crrServer) handle(w *worker, ev uint32) error {
 		return nil
 	case e != 0 && w.hooked("recvmsg") && !peerGone(e):
 		return w.ioFailure("recvmsg", "read", e)
-	case e != 0 || n == 0:
-		f.drop(w)
+	case e != 0:
+		f.drop(w, e)
+	case n == 0:
+		f.drop(w, errPeerClosed)
 	}
 	return nil
 }
@@ -256,11 +261,12 @@ func (f *crrServer) failed(w *worker, err error) error {
 	if isHookError(err) {
 		return err
 	}
-	f.drop(w)
+	f.drop(w, err)
 	return nil
 }
 
 func (f *crrServer) close(w *worker) {
+	w.resetOnClose(f.fd)
 	w.unregister(f.fd)
 	sysClose(f.fd)
 }

@@ -135,6 +135,8 @@ type Options struct {
 	DryRun        bool          // -n: validate and print options, no traffic
 	ListenBacklog int           // --listen-backlog
 	Mark          uint32        // --mark: SO_MARK of every data socket (0: none)
+	Debug         bool          // -d/--debug: SO_DEBUG on every data socket (CAP_NET_ADMIN)
+	FreeBind      bool          // --freebind: IP_FREEBIND on every data socket, so -L may name an address not (yet) configured
 	Spin          int           // --spin: polls without blocking before each sleep (busy polling; 0: none; SpinAuto: the kit decides)
 	UDPTimeout    time.Duration // --udp-timeout: a udp_rr client resends a request unanswered this long
 
@@ -142,6 +144,13 @@ type Options struct {
 	MaxPacingRate     uint64        // -m: bytes/s, 0 for none
 	MinRTO            time.Duration // --min-rto: 0 for the kernel's
 	CongestionControl string        // --congestion-control: "" for the default
+	NoDelay           bool          // --no-delay: TCP_NODELAY (no Nagle) on every data socket
+	TCPTxDelay        time.Duration // -t/--tcp-tx-delay: TCP_TX_DELAY of every data socket, whole µs (CAP_NET_ADMIN)
+	// TimeWait (--time-wait) lets a client close its data sockets
+	// gracefully, so that they enter TIME_WAIT. Without it a client's
+	// data sockets have SO_LINGER 0 from their creation and close with a
+	// reset, as neper's do.
+	TimeWait bool
 
 	// Statistics.
 	Interval    time.Duration // -I
@@ -154,6 +163,10 @@ type Options struct {
 	GoBench     bool // --gobench: one Go benchmark line (see WriteGoBench)
 	LogToStderr bool // -V
 }
+
+// maxTCPTxDelay is the longest -t/--tcp-tx-delay: TCP_TX_DELAY takes a
+// 32-bit count of microseconds.
+const maxTCPTxDelay = (1<<31 - 1) * time.Microsecond
 
 // DefaultOptions returns the options of a plain run of workload w: one
 // flow, one thread, ten seconds, neper's ports and sizes.
@@ -277,6 +290,18 @@ func (o *Options) Validate() error {
 		if o.CongestionControl != "" {
 			bad("--congestion-control", "applies to TCP workloads, not %s", o.Workload)
 		}
+		if o.NoDelay {
+			bad("--no-delay", "TCP_NODELAY applies to TCP workloads, not %s", o.Workload)
+		}
+		if o.TCPTxDelay != 0 {
+			bad("-t/--tcp-tx-delay", "TCP_TX_DELAY applies to TCP workloads, not %s", o.Workload)
+		}
+		if o.TimeWait {
+			bad("--time-wait", "a UDP socket has no TIME_WAIT (%s)", o.Workload)
+		}
+	}
+	if o.TCPTxDelay < 0 || o.TCPTxDelay > maxTCPTxDelay {
+		bad("-t/--tcp-tx-delay", "must be in 0..%d µs, got %d", maxTCPTxDelay/time.Microsecond, o.TCPTxDelay/time.Microsecond)
 	}
 	if len(o.CongestionControl) > 15 {
 		bad("--congestion-control", "%q is longer than a kernel name (15 bytes)", o.CongestionControl)

@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -156,7 +157,7 @@ func (f *rrServer) begin(w *worker) error { return nil }
 func (f *rrServer) handle(w *worker, ev uint32) error {
 	if ev&unix.EPOLLERR != 0 {
 		if err := w.drainErrors(f.fd); err != nil {
-			w.dropServerFlow(f, f.fd)
+			w.dropServerFlow(f, f.fd, err)
 			return nil
 		}
 	}
@@ -222,25 +223,39 @@ func (f *rrServer) failed(w *worker, err error) error {
 	if isHookError(err) {
 		return err
 	}
-	w.dropServerFlow(f, f.fd)
+	w.dropServerFlow(f, f.fd, err)
 	return nil
 }
 
 func (f *rrServer) close(w *worker) {
+	w.resetOnClose(f.fd)
 	w.unregister(f.fd)
 	unix.Close(f.fd)
 }
 
-// dropServerFlow closes a server flow whose client has gone: the end of
-// a connection is the client's business, and the control connection
-// tells whether the run is still on.
-func (w *worker) dropServerFlow(f flow, fd int) {
+// dropServerFlow closes a server flow whose client has gone (cause
+// says how): the end of a connection is the client's business, and the
+// control connection tells whether the run is still on.
+func (w *worker) dropServerFlow(f flow, fd int, cause error) {
 	if _, ok := f.(tcpConn); ok {
 		w.noteTCPInfo(fd)
+	}
+	if errors.Is(cause, errPeerClosed) {
+		w.resetOnClose(fd)
 	}
 	w.unregister(fd)
 	sysClose(fd)
 	w.removeFlow(f)
+}
+
+// resetOnClose makes a server's TCP flow close with a reset unless the
+// client asked for --time-wait: a client ends its flows with a FIN, and
+// a FIN back would leave the client's socket in TIME_WAIT, which neper's
+// clients (SO_LINGER 0) never have. A reset client needs none.
+func (w *worker) resetOnClose(fd int) {
+	if w.s.side == ServerSide && !w.s.opts.TimeWait && !w.s.opts.Workload.IsUDP() {
+		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &w.resetLinger)
+	}
 }
 
 // halfClose tells the server this flow is done: it reads to the EOF.

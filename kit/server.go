@@ -258,6 +258,7 @@ func adoptInto(o *Options, h *hello) {
 	o.BufferSize = max(o.BufferSize, h.BufferSize)
 	o.RequestSize, o.ResponseSize = h.RequestSize, h.ResponseSize
 	o.Delay = h.Delay
+	o.TimeWait = h.TimeWait
 }
 
 func heartbeatEvery(cfg *SideConfig) time.Duration {

@@ -49,18 +49,54 @@ func (w *worker) closeSocket(fd int, ai *AddrInfo) {
 // kernels have.
 const tcpRTOMinUS = 45
 
+// tcpTxDelay is TCP_TX_DELAY (Linux 5.4): a delay in microseconds added
+// to every packet the socket sends, as if the path were that much longer.
+const tcpTxDelay = 37
+
+// privError is a failed setsockopt, saying what EPERM means.
+func privError(what string, err error) error {
+	if err == unix.EPERM {
+		return fmt.Errorf("%s: %w (it needs CAP_NET_ADMIN)", what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // applySocketOptions sets what the options ask of every data socket.
 func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 	o := s.opts
 	if o.Mark != 0 {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK, int(o.Mark)); err != nil {
-			if err == unix.EPERM {
-				return fmt.Errorf("--mark: setsockopt SO_MARK %d: %w (it needs CAP_NET_ADMIN)", o.Mark, err)
-			}
-			return fmt.Errorf("--mark: setsockopt SO_MARK %d: %w", o.Mark, err)
+			return privError(fmt.Sprintf("--mark: setsockopt SO_MARK %d", o.Mark), err)
+		}
+	}
+	if o.Debug {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DEBUG, 1); err != nil {
+			return privError("-d/--debug: setsockopt SO_DEBUG", err)
+		}
+	}
+	if o.FreeBind {
+		if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_FREEBIND, 1); err != nil {
+			return fmt.Errorf("--freebind: setsockopt IP_FREEBIND: %w", err)
 		}
 	}
 	if ai.SockType == unix.SOCK_STREAM {
+		if o.Client && !o.TimeWait {
+			l := unix.Linger{Onoff: 1}
+			if err := unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &l); err != nil {
+				return fmt.Errorf("setsockopt SO_LINGER 0: %w", err)
+			}
+		}
+		if o.NoDelay {
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+				return fmt.Errorf("--no-delay: setsockopt TCP_NODELAY: %w", err)
+			}
+		}
+		if o.TCPTxDelay > 0 {
+			us := int(o.TCPTxDelay / time.Microsecond)
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, tcpTxDelay, us); err != nil {
+				return privError(fmt.Sprintf("-t/--tcp-tx-delay: setsockopt TCP_TX_DELAY %d", us), err)
+			}
+		}
 		if o.MaxPacingRate > 0 {
 			if err := unix.SetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_MAX_PACING_RATE, o.MaxPacingRate); err != nil {
 				return fmt.Errorf("setsockopt SO_MAX_PACING_RATE %d: %w", o.MaxPacingRate, err)

@@ -190,7 +190,7 @@ func (f *streamFlow) resume(w *worker) error {
 func (f *streamFlow) broken(w *worker, err error) error {
 	if f.server && !isHookError(err) {
 		f.running = false
-		w.dropServerFlow(f, f.fd)
+		w.dropServerFlow(f, f.fd, err)
 		return nil
 	}
 	if f.server {
@@ -208,6 +208,7 @@ func (f *streamFlow) halfClose() {
 
 func (f *streamFlow) close(w *worker) {
 	if f.server {
+		w.resetOnClose(f.fd)
 		w.unregister(f.fd)
 		unix.Close(f.fd)
 		return

@@ -152,12 +152,6 @@ func sysConnect(fd int, sa *rawSockaddr) unix.Errno {
 	return e
 }
 
-// sysSetLinger sets SO_LINGER.
-func sysSetLinger(fd int, l *unix.Linger) unix.Errno {
-	_, _, e := unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(l)), unsafe.Sizeof(*l), 0)
-	return e
-}
-
 // rawSockaddr is an address in the kernel's form, built once per flow so
 // that connecting converts nothing.
 type rawSockaddr struct {

@@ -44,7 +44,7 @@ type worker struct {
 	unyielded             int // datagrams sent since a udp_stream sender last yielded
 	// minusOne: the last packet hook returned a bare -1 (no errno).
 	minusOne bool
-	// resetLinger is SO_LINGER {on, 0s}: close(2) resets the connection.
+	// resetLinger is SO_LINGER {on, 0 s}: close(2) resets the connection.
 	resetLinger unix.Linger
 
 	now      time.Duration // monotonic time of the current event batch, since the side's base

@@ -18,6 +18,7 @@ type config struct {
 	help       bool
 	version    bool
 	maerts     bool // -M: set -r/-w for a TCP_MAERTS stream once the side is known
+	nolog      bool // --nolog: accepted for neper's command lines; hookperf keeps no log file
 	script     string
 	scriptArgs []string
 	args       []string // the command line as given, for a split --local run
@@ -169,6 +170,18 @@ var flagSpecs = []flagSpec{
 		return nil
 	}},
 	{"", "congestion-control", needsValue, "NAME", "TCP_CONGESTION, e.g. cubic", func(c *config, v string) error { c.opts.CongestionControl = v; return nil }},
+	{"", "no-delay", noValue, "", "TCP_NODELAY on data sockets (no Nagle)", boolFlag(func(c *config) *bool { return &c.opts.NoDelay })},
+	{"t", "tcp-tx-delay", needsValue, "USEC", "TCP_TX_DELAY: delay every packet this many microseconds, a longer path without netem (needs CAP_NET_ADMIN)", func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt32 {
+			return fmt.Errorf("%q is not a whole number of microseconds in 0..%d", v, math.MaxInt32)
+		}
+		c.opts.TCPTxDelay = time.Duration(n) * time.Microsecond
+		return nil
+	}},
+	{"", "time-wait", noValue, "", "a client closes its data sockets gracefully, leaving TIME_WAIT (default: SO_LINGER 0, a reset, as neper)", boolFlag(func(c *config) *bool { return &c.opts.TimeWait })},
+	{"d", "debug", noValue, "", "SO_DEBUG on data sockets (needs CAP_NET_ADMIN)", boolFlag(func(c *config) *bool { return &c.opts.Debug })},
+	{"", "freebind", noValue, "", "IP_FREEBIND on data sockets: -L may name an address not configured yet", boolFlag(func(c *config) *bool { return &c.opts.FreeBind })},
 	{"I", "interval", needsValue, "SECONDS", "sampling interval (default 1)", secondsFlag(func(c *config) *time.Duration { return &c.opts.Interval })},
 	{"A", "all-samples", optionalValue, "FILE", "write every sample as CSV (default samples.csv; opened before the run, written after the report)", func(c *config, v string) error {
 		if v == "" {
@@ -198,6 +211,7 @@ var flagSpecs = []flagSpec{
 	{"", "json", noValue, "", "one JSON document on stdout (a script's print and io.write go to stderr)", boolFlag(func(c *config) *bool { return &c.opts.JSON })},
 	{"", "gobench", noValue, "", "one line in Go's benchmark format on stdout, for benchstat (a script's print and io.write go to stderr)", boolFlag(func(c *config) *bool { return &c.opts.GoBench })},
 	{"V", "logtostderr", noValue, "", "log progress to stderr", boolFlag(func(c *config) *bool { return &c.opts.LogToStderr })},
+	{"", "nolog", noValue, "", "no log (hookperf writes no log file; refused with -V, as neper)", boolFlag(func(c *config) *bool { return &c.nolog })},
 	{"", "version", noValue, "", "print the version and exit", boolFlag(func(c *config) *bool { return &c.version })},
 	{"h", "help", noValue, "", "this help", boolFlag(func(c *config) *bool { return &c.help })},
 }
@@ -315,6 +329,9 @@ func parseArgs(args []string) (*config, error) {
 		errs = append(errs, errors.New("no workload given (one of tcp_rr, tcp_crr, tcp_stream, udp_rr, udp_stream)"))
 	} else if _, err := kit.ParseWorkload(workload); err != nil {
 		errs = append(errs, err)
+	}
+	if c.nolog && c.opts.LogToStderr {
+		errs = append(errs, errors.New("--nolog and -V/--logtostderr contradict each other: choose one"))
 	}
 	if c.local && c.opts.Client {
 		errs = append(errs, errors.New("--local runs both sides; drop -c"))

@@ -64,6 +64,15 @@ func TestParseArgs(t *testing.T) {
 			c.maerts, c.local, c.opts.EnableRead, c.opts.EnableWrite = true, true, true, false
 		})},
 		{"--mark", []string{"udp_rr", "--mark", "0x10"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Mark = 16 })},
+
+		// neper's socket options.
+		{"--no-delay", []string{"tcp_rr", "--no-delay"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.NoDelay = true })},
+		{"-t in microseconds", []string{"tcp_rr", "-t", "250"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.TCPTxDelay = 250 * time.Microsecond })},
+		{"--tcp-tx-delay", []string{"tcp_stream", "--tcp-tx-delay=1000"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.TCPTxDelay = time.Millisecond })},
+		{"--time-wait", []string{"tcp_crr", "--time-wait"}, wantConfig(kit.TCPCRR, func(c *config) { c.opts.TimeWait = true })},
+		{"-d", []string{"udp_rr", "-d"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Debug = true })},
+		{"--freebind", []string{"tcp_rr", "--freebind"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.FreeBind = true })},
+		{"--nolog", []string{"tcp_rr", "--nolog"}, wantConfig(kit.TCPRR, func(c *config) { c.nolog = true })},
 		{"--udp-timeout", []string{"udp_rr", "--udp-timeout", "0.05"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.UDPTimeout = 50 * time.Millisecond })},
 		{"bundle ending in a flag with a value -cEF8", []string{"tcp_rr", "-cEF8"}, wantConfig(kit.TCPRR, func(c *config) {
 			c.opts.Client, c.opts.EdgeTrigger, c.opts.NumFlows = true, true, 8
@@ -200,6 +209,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{"nothing at all", nil, []string{"no workload given"}},
 		{"unknown workload", []string{"tcp_xx"}, []string{`unknown workload "tcp_xx"`}},
 		{"--local with -c", []string{"tcp_rr", "--local", "-c"}, []string{"--local runs both sides; drop -c"}},
+		{"-t not whole", []string{"tcp_rr", "-t", "1.5"}, []string{`-t: "1.5" is not a whole number of microseconds`}},
+		{"-t negative", []string{"tcp_rr", "-t", "-1"}, []string{`-t: "-1" is not a whole number of microseconds`}},
+		{"--nolog with -V", []string{"tcp_rr", "--nolog", "-V"}, []string{"--nolog and -V/--logtostderr contradict each other"}},
 		{"-c with --local", []string{"-c", "tcp_rr", "--local"}, []string{"--local runs both sides; drop -c"}},
 		{"every problem at once", []string{"--bogus", "-F", "x", "tcp_rr", "udp_rr", "--num-threads"}, []string{
 			"unknown flag --bogus", `unexpected argument "udp_rr"`, "--num-threads needs a value", `-F: "x" is not a whole number`,
@@ -250,6 +262,9 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"udp_rr", "-m", "1M"}, "-m/--max-pacing-rate"},
 		{[]string{"udp_rr", "--udp-timeout", "0"}, "--udp-timeout"},
 		{[]string{"udp_stream", "--congestion-control", "cubic"}, "--congestion-control"},
+		{[]string{"udp_rr", "--no-delay"}, "--no-delay"},
+		{[]string{"udp_stream", "-t", "10"}, "-t/--tcp-tx-delay"},
+		{[]string{"udp_rr", "--time-wait"}, "--time-wait"},
 		{[]string{"tcp_stream", "--congestion-control", "a-very-long-name"}, "--congestion-control"},
 		{[]string{"tcp_rr", "-I", "0"}, "-I/--interval"},
 		{[]string{"tcp_rr", "-I", "0.0001"}, "-I/--interval"},

@@ -1,0 +1,208 @@
+package kit
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"gotest.tools/v3/assert"
+)
+
+// sockopts is what getsockopt reads back from a data socket.
+type sockopts struct {
+	NoDelay, Debug, FreeBind, TxDelayUS int
+	Linger                              bool // SO_LINGER on with 0 s
+}
+
+func readSockopts(fd int) sockopts {
+	get := func(level, opt int) int {
+		v, err := unix.GetsockoptInt(fd, level, opt)
+		if err != nil {
+			return -1
+		}
+		return v
+	}
+	l, err := unix.GetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER)
+	return sockopts{
+		NoDelay:   get(unix.IPPROTO_TCP, unix.TCP_NODELAY),
+		Debug:     get(unix.SOL_SOCKET, unix.SO_DEBUG),
+		FreeBind:  get(unix.SOL_IP, unix.IP_FREEBIND),
+		TxDelayUS: get(unix.IPPROTO_TCP, tcpTxDelay),
+		Linger:    err == nil && l.Onoff != 0 && l.Linger == 0,
+	}
+}
+
+// sockoptHooks reads the options of every data socket that moves data,
+// per side, with pass-through packet hooks; it also keeps the local
+// ports of the client's sockets.
+type sockoptHooks struct {
+	mu    sync.Mutex
+	seen  map[Side]map[sockopts]int // options read → sockets
+	ports map[[2]uint16]bool        // the client's connections: local and remote port
+}
+
+func newSockoptHooks() *sockoptHooks {
+	return &sockoptHooks{seen: map[Side]map[sockopts]int{ClientSide: {}, ServerSide: {}}, ports: map[[2]uint16]bool{}}
+}
+
+func (r *sockoptHooks) provider(side Side) HookProvider {
+	return HookProviderFunc(func(WorkerInfo) (*Hooks, error) {
+		done := map[int]bool{}
+		look := func(fd int) {
+			if done[fd] {
+				return
+			}
+			done[fd] = true
+			o := readSockopts(fd)
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.seen[side][o]++
+			if side == ClientSide {
+				local, err1 := unix.Getsockname(fd)
+				remote, err2 := unix.Getpeername(fd)
+				if err1 == nil && err2 == nil {
+					r.ports[[2]uint16{addrPortOf(local).Port(), addrPortOf(remote).Port()}] = true
+				}
+			}
+		}
+		return &Hooks{
+			SendMsg: func(fd int, m *Msg, flags int) (int, error) { look(fd); return SendMsg(fd, m, flags) },
+			RecvMsg: func(fd int, m *Msg, flags int) (int, error) { look(fd); return RecvMsg(fd, m, flags) },
+			// A crr client's socket is closed and its number reused.
+			SocketClosing: func(fd int, _ *AddrInfo) error { delete(done, fd); return nil },
+		}, nil
+	})
+}
+
+// only is the one set of options the side's sockets had.
+func (r *sockoptHooks) only(t *testing.T, side Side) sockopts {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	assert.Equal(t, len(r.seen[side]), 1, "the %s's sockets differ: %v", side, r.seen[side])
+	for o := range r.seen[side] {
+		return o
+	}
+	return sockopts{}
+}
+
+func runHooked(t *testing.T, o Options, r *sockoptHooks) *LocalResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := RunLocal(ctx, o, SideConfig{Hooks: r.provider(ServerSide)}, SideConfig{Hooks: r.provider(ClientSide)})
+	assert.NilError(t, err)
+	return res
+}
+
+// TestSocketOptionsReadBack: --no-delay, -d, --freebind and -t reach
+// every data socket of both sides, as getsockopt reads them while the
+// socket moves data; a client's sockets have SO_LINGER 0 unless
+// --time-wait, a server's never. Without the flags the options are off.
+func TestSocketOptionsReadBack(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("SO_DEBUG and TCP_TX_DELAY need CAP_NET_ADMIN: run as root")
+	}
+	for _, w := range []Workload{TCPRR, TCPCRR, TCPStream} {
+		for _, set := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/flags=%v", w, set), func(t *testing.T) {
+				t.Parallel()
+				o := localOpts(w)
+				o.TestLength = 300 * time.Millisecond
+				var want sockopts
+				if set {
+					o.NoDelay, o.Debug, o.FreeBind = true, true, true
+					o.TCPTxDelay = 70 * time.Microsecond
+					o.TimeWait = true
+					want = sockopts{NoDelay: 1, Debug: 1, FreeBind: 1, TxDelayUS: 70}
+				}
+				r := newSockoptHooks()
+				runHooked(t, o, r)
+				server := want
+				client := want
+				client.Linger = !set // SO_LINGER 0 unless --time-wait
+				assert.DeepEqual(t, r.only(t, ClientSide), client)
+				assert.DeepEqual(t, r.only(t, ServerSide), server)
+			})
+		}
+	}
+}
+
+// TestTimeWait: with --time-wait a client's closed data sockets wait in
+// TIME_WAIT; without it (SO_LINGER 0) none does.
+func TestTimeWait(t *testing.T) {
+	for _, w := range []Workload{TCPRR, TCPCRR} {
+		for _, timeWait := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/time-wait=%v", w, timeWait), func(t *testing.T) {
+				t.Parallel()
+				o := localOpts(w)
+				o.TestLength = 200 * time.Millisecond
+				o.NumFlows = 2
+				o.TimeWait = timeWait
+				// A connection the kernel still holds in TIME_WAIT from an
+				// earlier test may be taken up again (tcp_tw_reuse, on
+				// loopback): count only those that were not waiting before.
+				before := timeWaitPorts(t)
+				r := newSockoptHooks()
+				runHooked(t, o, r)
+				waiting := timeWaitPorts(t)
+				var n int
+				for p := range r.ports {
+					if waiting[p] && !before[p] {
+						n++
+					}
+				}
+				if timeWait {
+					assert.Assert(t, n >= 2 && len(r.ports) >= 2, "%d of the client's %d ports in TIME_WAIT", n, len(r.ports))
+				} else {
+					assert.Equal(t, n, 0, "%d of the client's %d ports in TIME_WAIT", n, len(r.ports))
+				}
+			})
+		}
+	}
+}
+
+// timeWaitPorts are the local and remote ports of this namespace's TCP
+// sockets in TIME_WAIT, from /proc/net/tcp and tcp6.
+func timeWaitPorts(t *testing.T) map[[2]uint16]bool {
+	t.Helper()
+	ports := map[[2]uint16]bool{}
+	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 4 || fields[3] != "06" { // TCP_TIME_WAIT
+				continue
+			}
+			local, err1 := hexPort(fields[1])
+			remote, err2 := hexPort(fields[2])
+			if err1 == nil && err2 == nil {
+				ports[[2]uint16{local, remote}] = true
+			}
+		}
+		f.Close()
+	}
+	return ports
+}
+
+// hexPort is the port of an address as /proc/net/tcp shows it
+// (0100007F:1F90).
+func hexPort(addr string) (uint16, error) {
+	_, port, ok := strings.Cut(addr, ":")
+	if !ok {
+		return 0, fmt.Errorf("%q has no port", addr)
+	}
+	p, err := strconv.ParseUint(port, 16, 16)
+	return uint16(p), err
+}
