@@ -156,6 +156,10 @@ type Options struct {
 	Interval    time.Duration // -I
 	AllSamples  string        // -A: CSV file, "" for none
 	Percentiles []float64     // -p
+	// ThroughputUnit (--throughput-opt) is the unit of a stream's
+	// throughput= in the key=value report: a RateUnit's name or an auto
+	// unit ("" is DefaultThroughputUnit, Mbit/s).
+	ThroughputUnit string
 	Warmup      time.Duration // --warmup
 
 	// Output.
@@ -312,6 +316,13 @@ func (o *Options) Validate() error {
 	for _, p := range o.Percentiles {
 		if !(p > 0 && p <= 100) {
 			bad("-p/--percentiles", "%v is not in (0, 100]", p)
+		}
+	}
+	if o.ThroughputUnit != "" {
+		if !o.Workload.IsStream() {
+			bad("--throughput-opt", "a unit for a stream's throughput; %s reports transactions/s", o.Workload)
+		} else if err := ValidThroughputUnit(o.ThroughputUnit); err != nil {
+			bad("--throughput-opt", "%v", err)
 		}
 	}
 	if o.Warmup < 0 {

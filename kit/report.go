@@ -167,6 +167,12 @@ func (r *Result) ResultPairs() []KV {
 	} else {
 		kv = append(kv, KV{"throughput_Mbps", float(r.ThroughputMbps)})
 		kv = append(kv, KV{"sender_throughput_Mbps", float(r.senderMbps())})
+		if r.Options.ThroughputUnit != "" {
+			// neper's keys, when asked for with its flag: the rate in the
+			// --throughput-opt unit, and the unit.
+			v, unit := ThroughputIn(r.Options.ThroughputUnit, r.ThroughputMbps*1e6/8)
+			kv = append(kv, KV{"throughput", float(v)}, KV{"throughput_units", unit})
+		}
 	}
 	kv = append(kv,
 		KV{"local_throughput", float(r.LocalThroughput)},

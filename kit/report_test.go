@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"gotest.tools/v3/assert"
 )
 
 // reportTestOptionKeys are the keys of OptionPairs: every option of
@@ -288,6 +290,64 @@ func TestWriteKeyValuesStream(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWriteKeyValuesThroughputUnit: with --throughput-opt a stream's
+// report adds neper's throughput= in that unit and throughput_units=.
+func TestWriteKeyValuesThroughputUnit(t *testing.T) {
+	for _, tt := range []struct {
+		unit, value, label string
+	}{
+		{"Mb", "9400.5", "Mbit/s"},
+		{"Gb", "9.4005", "Gbit/s"},
+		{"MB", "1175.0625", "MB/s"},
+		{"auto-b", "9.4005", "Gbit/s"},
+		{"auto-iB", "1.0943622328341007", "GiB/s"},
+	} {
+		t.Run(tt.unit, func(t *testing.T) {
+			o := DefaultOptions(TCPStream)
+			o.ThroughputUnit = tt.unit
+			var out bytes.Buffer
+			if err := WriteKeyValues(&out, &Result{Side: ServerSide, Options: o, ThroughputMbps: 9400.5}); err != nil {
+				t.Fatal(err)
+			}
+			all := reportTestParseKV(t, out.String())
+			assert.Equal(t, all["throughput"], tt.value)
+			assert.Equal(t, all["throughput_units"], tt.label)
+		})
+	}
+}
+
+// TestThroughputIn: each unit's size, and the auto units' choice as
+// neper makes it (the first of the kind that puts the figure in 1..1000),
+// with the ends of the range kept where neper would stop.
+func TestThroughputIn(t *testing.T) {
+	for _, tt := range []struct {
+		unit  string
+		bps   float64 // bytes/s
+		value float64
+		label string
+	}{
+		{"", 125e6, 1000, "Mbit/s"},
+		{"b", 1, 8, "bits/s"},
+		{"K", 2048, 2, "KBytes/s"},
+		{"Kib", 128, 1, "Kibit/s"},
+		{"GiB", 1 << 30, 1, "GiB/s"},
+		{"auto-b", 1250, 10, "Kbit/s"},
+		{"auto-b", 125e6 * 10, 10, "Gbit/s"},
+		{"auto-ib", 1 << 20, 8, "Mibit/s"},
+		{"auto-B", 5e9, 5, "GB/s"},
+		{"auto-B", 100, 0.1, "KB/s"},      // below every unit: the smallest
+		{"auto-b", 250e9, 2000, "Gbit/s"}, // above every unit: the largest
+	} {
+		t.Run(fmt.Sprintf("%s/%g", tt.unit, tt.bps), func(t *testing.T) {
+			v, label := ThroughputIn(tt.unit, tt.bps)
+			assert.Equal(t, label, tt.label)
+			assert.Assert(t, math.Abs(v-tt.value) < 1e-9*math.Max(1, tt.value), "%s: %v, want %v", tt.unit, v, tt.value)
+		})
+	}
+	assert.ErrorContains(t, ValidThroughputUnit("mbit"), `unknown unit "mbit"`)
+	assert.NilError(t, ValidThroughputUnit("auto-iB"))
 }
 
 func TestOptionPairsTestLength(t *testing.T) {

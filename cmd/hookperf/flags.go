@@ -198,6 +198,13 @@ var flagSpecs = []flagSpec{
 		c.opts.Percentiles = ps
 		return nil
 	}},
+	{"", "throughput-opt", needsValue, "UNIT", "unit of a stream's throughput= (neper's: b, k, m, g, B, K, M, G, Kb, Mb, Gb, KB, MB, GB, Kib, Mib, Gib, KiB, MiB, GiB, auto-b, auto-ib, auto-B, auto-iB; default Mb)", func(c *config, v string) error {
+		if err := kit.ValidThroughputUnit(v); err != nil {
+			return err
+		}
+		c.opts.ThroughputUnit = v
+		return nil
+	}},
 	{"", "warmup", needsValue, "SECONDS", "leave the first seconds out of the headline figures", secondsFlag(func(c *config) *time.Duration { return &c.opts.Warmup })},
 	{"", "script", needsValue, "FILE", "Lua script with hooks", func(c *config, v string) error { c.script = v; return nil }},
 	{"", "script-arg", needsValue, "KEY=VALUE", "a value for the script's args table (repeatable)", func(c *config, v string) error {

@@ -73,6 +73,7 @@ func TestParseArgs(t *testing.T) {
 		{"-d", []string{"udp_rr", "-d"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Debug = true })},
 		{"--freebind", []string{"tcp_rr", "--freebind"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.FreeBind = true })},
 		{"--nolog", []string{"tcp_rr", "--nolog"}, wantConfig(kit.TCPRR, func(c *config) { c.nolog = true })},
+		{"--throughput-opt", []string{"tcp_stream", "--throughput-opt", "auto-ib"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.ThroughputUnit = "auto-ib" })},
 		{"--udp-timeout", []string{"udp_rr", "--udp-timeout", "0.05"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.UDPTimeout = 50 * time.Millisecond })},
 		{"bundle ending in a flag with a value -cEF8", []string{"tcp_rr", "-cEF8"}, wantConfig(kit.TCPRR, func(c *config) {
 			c.opts.Client, c.opts.EdgeTrigger, c.opts.NumFlows = true, true, 8
@@ -211,6 +212,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{"--local with -c", []string{"tcp_rr", "--local", "-c"}, []string{"--local runs both sides; drop -c"}},
 		{"-t not whole", []string{"tcp_rr", "-t", "1.5"}, []string{`-t: "1.5" is not a whole number of microseconds`}},
 		{"-t negative", []string{"tcp_rr", "-t", "-1"}, []string{`-t: "-1" is not a whole number of microseconds`}},
+		{"--throughput-opt unknown", []string{"tcp_stream", "--throughput-opt=mbit"}, []string{`--throughput-opt: unknown unit "mbit" (one of b, k, m, g,`}},
 		{"--nolog with -V", []string{"tcp_rr", "--nolog", "-V"}, []string{"--nolog and -V/--logtostderr contradict each other"}},
 		{"-c with --local", []string{"-c", "tcp_rr", "--local"}, []string{"--local runs both sides; drop -c"}},
 		{"every problem at once", []string{"--bogus", "-F", "x", "tcp_rr", "udp_rr", "--num-threads"}, []string{
@@ -265,6 +267,7 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"udp_rr", "--no-delay"}, "--no-delay"},
 		{[]string{"udp_stream", "-t", "10"}, "-t/--tcp-tx-delay"},
 		{[]string{"udp_rr", "--time-wait"}, "--time-wait"},
+		{[]string{"tcp_rr", "--throughput-opt", "Mb"}, "--throughput-opt"},
 		{[]string{"tcp_stream", "--congestion-control", "a-very-long-name"}, "--congestion-control"},
 		{[]string{"tcp_rr", "-I", "0"}, "-I/--interval"},
 		{[]string{"tcp_rr", "-I", "0.0001"}, "-I/--interval"},
@@ -326,7 +329,7 @@ func TestParseArgsEveryFlag(t *testing.T) {
 	values := map[string]string{
 		"host": "127.0.0.1", "local-host": "127.0.0.1", "max-pacing-rate": "1M", "percentiles": "50",
 		"congestion-control": "cubic", "script": "x.lua", "script-arg": "k=v", "all-samples": "f.csv",
-		"test-length": "1", "suicide-length": "1", "interval": "1", "warmup": "0",
+		"test-length": "1", "suicide-length": "1", "interval": "1", "warmup": "0", "throughput-opt": "Gb",
 	}
 	for _, f := range flagSpecs {
 		v := values[f.long]
