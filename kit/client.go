@@ -93,14 +93,14 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	}
 	s.setPhase(phaseRunning)
 	res.TimeStart = time.Now()
-	res.RusageStart = getRusage(0)
+	res.RusageStart = s.rusage()
 
 	interrupted, err := s.runTest(ctx, cc, events)
 	if err != nil {
 		return fail(err)
 	}
 	res.TimeEnd = time.Now()
-	res.RusageEnd = getRusage(0)
+	res.RusageEnd = s.rusage()
 	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
 	s.collect(res)
 	stop := &message{Type: msgStop, Figures: res.figures()}

@@ -160,7 +160,12 @@ type Options struct {
 	// throughput= in the key=value report: a RateUnit's name or an auto
 	// unit ("" is DefaultThroughputUnit, Mbit/s).
 	ThroughputUnit string
-	Warmup      time.Duration // --warmup
+	Warmup         time.Duration // --warmup
+	// StimeUseProc (-S/--stime-use-proc) reports the machine's system,
+	// IRQ and softIRQ time from /proc/stat since the side started as the
+	// side's system time: the kernel work a run causes off its own
+	// threads counts too (meaningful on an otherwise idle machine).
+	StimeUseProc bool
 
 	// Output.
 	JSON        bool // --json

@@ -143,7 +143,7 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 	// Every client has started: measure until every client stops.
 	s.setPhase(phaseRunning)
 	res.TimeStart = time.Now()
-	res.RusageStart = getRusage(0)
+	res.RusageStart = s.rusage()
 	stopped := 0
 	remote := &Figures{}
 	var peerInterrupt string // a client's Ctrl-C that ended the test
@@ -201,7 +201,7 @@ func (srv *server) serve(ctx context.Context) (*Result, error) {
 // finish takes the server's figures once its workers have ended.
 func (srv *server) finish(s *sideRun, res *Result) {
 	res.TimeEnd = time.Now()
-	res.RusageEnd = getRusage(0)
+	res.RusageEnd = s.rusage()
 	res.TotalRunTime = res.TimeEnd.Sub(res.TimeStart)
 	s.collect(res)
 }

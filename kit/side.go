@@ -39,9 +39,11 @@ type sideRun struct {
 	wl      workload
 	workers int
 	base    time.Time // the side's clock starts here
-	start   time.Duration
-	wake    int // eventfd, registered edge-triggered in every worker's epoll set
-	phase   atomic.Int32
+	// stimeBase is the machine's system time at the side's start (-S).
+	stimeBase time.Duration
+	start     time.Duration
+	wake      int // eventfd, registered edge-triggered in every worker's epoll set
+	phase     atomic.Int32
 
 	hookNames map[string]string
 
@@ -74,6 +76,12 @@ func newSideRun(opts *Options, cfg *SideConfig, side Side) (*sideRun, error) {
 		finished:  make(chan *worker, opts.NumThreads),
 		release:   make(chan struct{}),
 		dataAddrs: make([]netip.AddrPort, opts.NumThreads),
+	}
+	if opts.StimeUseProc {
+		if s.stimeBase, err = procStatSystemTime(); err != nil {
+			unix.Close(wake)
+			return nil, err
+		}
 	}
 	s.wl = workloadFor(opts, side)
 	s.sharesCPUs = opts.NumThreads >= onlineCPUs()

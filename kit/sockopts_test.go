@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,4 +206,45 @@ func hexPort(addr string) (uint16, error) {
 	}
 	p, err := strconv.ParseUint(port, 16, 16)
 	return uint16(p), err
+}
+
+// TestParseProcStatSystemTime: system + irq + softirq of the aggregate
+// cpu line, in USER_HZ ticks.
+func TestParseProcStatSystemTime(t *testing.T) {
+	const stat = "cpu  4705 356 584 3699 23 23 100 0 0 0\ncpu0 1393 280 290 1800 23 0 50 0 0 0\nintr 1462898\n"
+	got, err := parseProcStatSystemTime(strings.NewReader(stat))
+	assert.NilError(t, err)
+	assert.Equal(t, got, (584+23+100)*clockTick)
+	_, err = parseProcStatSystemTime(strings.NewReader("cpu 1 2 3\n"))
+	assert.ErrorContains(t, err, "has 4 fields")
+	_, err = parseProcStatSystemTime(strings.NewReader("intr 5\n"))
+	assert.ErrorContains(t, err, "no cpu line")
+}
+
+// TestStimeUseProc: with -S a side's system time is the machine's, as
+// /proc/stat read around the run bounds it: it counts the system time of
+// another process (dd moving single bytes) beside the run's own, which
+// getrusage leaves out. Per-worker samples share it among the workers.
+func TestStimeUseProc(t *testing.T) {
+	dd := exec.Command("dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=1000000000")
+	assert.NilError(t, dd.Start())
+	t.Cleanup(func() { dd.Process.Kill(); dd.Wait() })
+	o := localOpts(TCPRR)
+	o.TestLength = time.Second
+	o.StimeUseProc = true
+	o.NumFlows, o.NumThreads = 2, 2
+	before, err := procStatSystemTime()
+	assert.NilError(t, err)
+	own := getRusage(0).Stime
+	r := runLocal(t, o)
+	own = getRusage(0).Stime - own
+	after, err := procStatSystemTime()
+	assert.NilError(t, err)
+	for _, res := range []*Result{r.Client, r.Server} {
+		st := res.RusageEnd.Stime - res.RusageStart.Stime
+		assert.Assert(t, st <= after-before, "%s: system time %v, more than /proc/stat's %v", res.Side, st, after-before)
+		assert.Assert(t, st > own+100*time.Millisecond, "%s: system time %v, this process's own %v: dd's does not show", res.Side, st, own)
+		last := res.Samples[len(res.Samples)-1]
+		assert.Assert(t, last.Stime <= res.RusageEnd.Stime, "%s: a worker's share %v, the side's %v", res.Side, last.Stime, res.RusageEnd.Stime)
+	}
 }

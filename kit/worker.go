@@ -443,6 +443,11 @@ func (w *worker) finish() {
 // and starts a new latency interval.
 func (w *worker) record(t time.Duration) {
 	ru := getRusage(unix.RUSAGE_THREAD)
+	if w.s.opts.StimeUseProc {
+		// The machine's, shared evenly among the side's workers, as neper
+		// shares it among its threads.
+		ru.Stime = w.s.procStime() / time.Duration(w.s.workers)
+	}
 	sm := Sample{
 		Time:         t - w.start,
 		Worker:       w.id,

@@ -205,6 +205,7 @@ var flagSpecs = []flagSpec{
 		c.opts.ThroughputUnit = v
 		return nil
 	}},
+	{"S", "stime-use-proc", noValue, "", "system time = the machine's system+IRQ+softIRQ time from /proc/stat (an otherwise idle machine only)", boolFlag(func(c *config) *bool { return &c.opts.StimeUseProc })},
 	{"", "warmup", needsValue, "SECONDS", "leave the first seconds out of the headline figures", secondsFlag(func(c *config) *time.Duration { return &c.opts.Warmup })},
 	{"", "script", needsValue, "FILE", "Lua script with hooks", func(c *config, v string) error { c.script = v; return nil }},
 	{"", "script-arg", needsValue, "KEY=VALUE", "a value for the script's args table (repeatable)", func(c *config, v string) error {
