@@ -82,6 +82,9 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 		s.stopWorkers()
 		return res, err
 	}
+	if err := s.waitBeforeStart(ctx, cc, events); err != nil {
+		return fail(err)
+	}
 	if err := s.startWorkers(ctx); err != nil {
 		return fail(err)
 	}
@@ -273,6 +276,35 @@ func checkPeer(cc *conn, cfg *SideConfig) error {
 		return fmt.Errorf("control: no word from the peer for %v", cfg.peerTimeout())
 	}
 	return cc.send(&message{Type: msgHeartbeat})
+}
+
+// waitBeforeStart waits --wait-start before the flows open, keeping the
+// control connection alive both ways.
+func (s *sideRun) waitBeforeStart(ctx context.Context, cc *conn, events chan event) error {
+	if s.opts.WaitStart <= 0 {
+		return nil
+	}
+	s.cfg.logf("waiting %v before the flows start (--wait-start)", s.opts.WaitStart)
+	t := time.NewTimer(s.opts.WaitStart)
+	defer t.Stop()
+	beat := time.NewTicker(heartbeatEvery(s.cfg))
+	defer beat.Stop()
+	for {
+		select {
+		case <-t.C:
+			return nil
+		case ev := <-events:
+			if err := peerEvent(cc, ev, ServerSide); err != nil {
+				return err
+			}
+		case <-beat.C:
+			if err := checkPeer(cc, s.cfg); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return runEnded(ctx, ClientSide)
+		}
+	}
 }
 
 // waitConnected waits until every worker's flows are connected.

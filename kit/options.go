@@ -122,6 +122,7 @@ type Options struct {
 	TestLength    time.Duration // -l when positive
 	Transactions  int64         // -l when negative (rr workloads): total transactions
 	SuicideLength time.Duration // -s: a whole run is aborted after this long (0: never)
+	WaitStart     time.Duration // --wait-start: a client waits this long, once its server has welcomed it, before it opens its flows
 	BufferSize    int           // -B
 	RequestSize   int           // -Q
 	ResponseSize  int           // -R
@@ -252,6 +253,11 @@ func (o *Options) Validate() error {
 	}
 	if o.TestLength == 0 && o.Transactions == 0 {
 		bad("-l/--test-length", "must not be zero")
+	}
+	if o.WaitStart < 0 {
+		bad("--wait-start", "must not be negative, got %v", o.WaitStart)
+	} else if o.WaitStart > 0 && !o.Client {
+		bad("--wait-start", "only a client waits before it starts (give it to -c)")
 	}
 	if o.SuicideLength < 0 {
 		bad("-s/--suicide-length", "must not be negative, got %v", o.SuicideLength)

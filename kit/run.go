@@ -99,6 +99,7 @@ func RunLocal(ctx context.Context, opts Options, server, client SideConfig) (*Lo
 	sopts.Client = false
 	// -r/-w speak for the client; the server follows what its client asks.
 	sopts.EnableRead, sopts.EnableWrite = false, false
+	sopts.WaitStart = 0 // the client's
 	copts := opts
 	copts.Client = true
 	if opts.ControlPort == DefaultControlPort {

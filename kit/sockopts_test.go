@@ -248,3 +248,21 @@ func TestStimeUseProc(t *testing.T) {
 		assert.Assert(t, last.Stime <= res.RusageEnd.Stime, "%s: a worker's share %v, the side's %v", res.Side, last.Stime, res.RusageEnd.Stime)
 	}
 }
+
+// TestWaitStart: a client with --wait-start opens its flows that much
+// later, and its server, whose peer timeout is shorter than the wait,
+// keeps waiting for it (heartbeats go on during the wait).
+func TestWaitStart(t *testing.T) {
+	o := localOpts(TCPRR)
+	o.WaitStart = 600 * time.Millisecond
+	o.TestLength = 200 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	begin := time.Now()
+	short := SideConfig{PeerTimeout: 200 * time.Millisecond}
+	r, err := RunLocal(ctx, o, short, short)
+	assert.NilError(t, err)
+	waited := r.Client.TimeStart.Sub(begin)
+	assert.Assert(t, waited >= o.WaitStart, "the test started %v after the call", waited)
+	assert.Assert(t, r.Client.Transactions > 0)
+}

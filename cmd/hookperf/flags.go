@@ -129,6 +129,7 @@ var flagSpecs = []flagSpec{
 		c.opts.TestLength = d
 		return nil
 	}},
+	{"", "wait-start", needsValue, "SECONDS", "a client waits this long after its server's welcome before it opens its flows", secondsFlag(func(c *config) *time.Duration { return &c.opts.WaitStart })},
 	{"s", "suicide-length", needsValue, "SECONDS", "abort the whole run after this long (0: never)", secondsFlag(func(c *config) *time.Duration { return &c.opts.SuicideLength })},
 	{"B", "buffer-size", needsValue, "BYTES", "buffer size (default 16384; udp_stream: 1400, one datagram that fits a 1500-byte MTU)", intFlag(func(c *config) *int { return &c.opts.BufferSize })},
 	{"Q", "request-size", needsValue, "BYTES", "request size (rr)", intFlag(func(c *config) *int { return &c.opts.RequestSize })},

@@ -73,6 +73,8 @@ func TestParseArgs(t *testing.T) {
 		{"-d", []string{"udp_rr", "-d"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Debug = true })},
 		{"--freebind", []string{"tcp_rr", "--freebind"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.FreeBind = true })},
 		{"--nolog", []string{"tcp_rr", "--nolog"}, wantConfig(kit.TCPRR, func(c *config) { c.nolog = true })},
+		{"-S", []string{"tcp_rr", "-S"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.StimeUseProc = true })},
+		{"--wait-start", []string{"tcp_rr", "-c", "--wait-start", "5"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.WaitStart = true, 5 * time.Second })},
 		{"--throughput-opt", []string{"tcp_stream", "--throughput-opt", "auto-ib"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.ThroughputUnit = "auto-ib" })},
 		{"--udp-timeout", []string{"udp_rr", "--udp-timeout", "0.05"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.UDPTimeout = 50 * time.Millisecond })},
 		{"bundle ending in a flag with a value -cEF8", []string{"tcp_rr", "-cEF8"}, wantConfig(kit.TCPRR, func(c *config) {
@@ -267,6 +269,7 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"udp_rr", "--no-delay"}, "--no-delay"},
 		{[]string{"udp_stream", "-t", "10"}, "-t/--tcp-tx-delay"},
 		{[]string{"udp_rr", "--time-wait"}, "--time-wait"},
+		{[]string{"tcp_rr", "--wait-start", "2"}, "--wait-start"},
 		{[]string{"tcp_rr", "--throughput-opt", "Mb"}, "--throughput-opt"},
 		{[]string{"tcp_stream", "--congestion-control", "a-very-long-name"}, "--congestion-control"},
 		{[]string{"tcp_rr", "-I", "0"}, "-I/--interval"},
