@@ -74,7 +74,7 @@ func TestParseArgs(t *testing.T) {
 		{"--freebind", []string{"tcp_rr", "--freebind"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.FreeBind = true })},
 		{"--nolog", []string{"tcp_rr", "--nolog"}, wantConfig(kit.TCPRR, func(c *config) { c.nolog = true })},
 		{"-S", []string{"tcp_rr", "-S"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.StimeUseProc = true })},
-		{"--wait-start", []string{"tcp_rr", "-c", "--wait-start", "5"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.WaitStart = true, 5 * time.Second })},
+		{"--wait-start", []string{"tcp_rr", "-c", "--wait-start", "5"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.WaitStart = true, 5*time.Second })},
 		{"--throughput-opt", []string{"tcp_stream", "--throughput-opt", "auto-ib"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.ThroughputUnit = "auto-ib" })},
 		{"--udp-timeout", []string{"udp_rr", "--udp-timeout", "0.05"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.UDPTimeout = 50 * time.Millisecond })},
 		{"bundle ending in a flag with a value -cEF8", []string{"tcp_rr", "-cEF8"}, wantConfig(kit.TCPRR, func(c *config) {
