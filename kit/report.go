@@ -75,6 +75,9 @@ func (o *Options) OptionPairs() []KV {
 		{"time_wait", b(o.TimeWait)},
 		{"debug", b(o.Debug)},
 		{"freebind", b(o.FreeBind)},
+		{"wait_start", seconds(o.WaitStart)},
+		{"stime_use_proc", b(o.StimeUseProc)},
+		{"throughput_opt", o.ThroughputUnit},
 		{"interval", seconds(o.Interval)},
 		{"all_samples", o.AllSamples},
 		{"percentiles", pct},
@@ -242,7 +245,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 // textKeys are the keys whose values are text whatever they look like.
 var textKeys = map[string]bool{
 	"workload": true, "host": true, "local_host": true, "congestion_control": true,
-	"all_samples": true, "percentiles": true, "interrupted": true,
+	"all_samples": true, "percentiles": true, "interrupted": true, "throughput_opt": true, "throughput_units": true,
 }
 
 // pairsToMap gives each key a fixed JSON type: text keys are strings,
