@@ -146,6 +146,7 @@ type Options struct {
 	MinRTO            time.Duration // --min-rto: 0 for the kernel's
 	CongestionControl string        // --congestion-control: "" for the default
 	NoDelay           bool          // --no-delay: TCP_NODELAY (no Nagle) on every data socket
+	NoCork            bool          // --no-cork: tcp_stream writes without MSG_MORE (by default they set it, as neper's)
 	TCPTxDelay        time.Duration // -t/--tcp-tx-delay: TCP_TX_DELAY of every data socket, whole µs (CAP_NET_ADMIN)
 	// TimeWait (--time-wait) lets a client close its data sockets
 	// gracefully, so that they enter TIME_WAIT. Without it a client's
@@ -314,6 +315,9 @@ func (o *Options) Validate() error {
 		if o.TimeWait {
 			bad("--time-wait", "a UDP socket has no TIME_WAIT (%s)", o.Workload)
 		}
+	}
+	if o.NoCork && o.Workload != TCPStream {
+		bad("--no-cork", "tcp_stream's writes set MSG_MORE, not %s's", o.Workload)
 	}
 	if o.TCPTxDelay < 0 || o.TCPTxDelay > maxTCPTxDelay {
 		bad("-t/--tcp-tx-delay", "must be in 0..%d µs, got %d", maxTCPTxDelay/time.Microsecond, o.TCPTxDelay/time.Microsecond)

@@ -71,6 +71,7 @@ func (o *Options) OptionPairs() []KV {
 		{"min_rto", strconv.FormatInt(o.MinRTO.Milliseconds(), 10)},
 		{"congestion_control", o.CongestionControl},
 		{"no_delay", b(o.NoDelay)},
+		{"no_cork", b(o.NoCork)},
 		{"tcp_tx_delay", strconv.FormatInt(o.TCPTxDelay.Microseconds(), 10)},
 		{"time_wait", b(o.TimeWait)},
 		{"debug", b(o.Debug)},

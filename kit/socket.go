@@ -204,11 +204,15 @@ func (w *worker) read(fd int, b []byte) (int, unix.Errno, error) {
 
 func (w *worker) write(fd int, b []byte) (int, unix.Errno, error) {
 	if w.hooks == nil || w.hooks.SendMsg == nil {
+		if w.sendFlags != 0 {
+			n, e := sysSend(fd, b, w.sendFlags)
+			return n, e, nil
+		}
 		n, e := sysWrite(fd, b)
 		return n, e, nil
 	}
 	w.msg = Msg{Buf: b}
-	return w.callPacketHook(w.hooks.SendMsg, "sendmsg", fd, 0)
+	return w.callPacketHook(w.hooks.SendMsg, "sendmsg", fd, w.sendFlags)
 }
 
 func (w *worker) callPacketHook(h PacketHook, name string, fd, flags int) (int, unix.Errno, error) {

@@ -266,3 +266,37 @@ func TestWaitStart(t *testing.T) {
 	assert.Assert(t, waited >= o.WaitStart, "the test started %v after the call", waited)
 	assert.Assert(t, r.Client.Transactions > 0)
 }
+
+// TestStreamCork: tcp_stream's writes carry MSG_MORE, as neper's do,
+// unless --no-cork; a send hook sees the flags the write would have.
+func TestStreamCork(t *testing.T) {
+	for _, noCork := range []bool{false, true} {
+		t.Run(fmt.Sprintf("no-cork=%v", noCork), func(t *testing.T) {
+			t.Parallel()
+			o := localOpts(TCPStream)
+			o.TestLength = 200 * time.Millisecond
+			o.NoCork = noCork
+			var mu sync.Mutex
+			flags := map[int]int{} // flags → calls
+			hooks := HookProviderFunc(func(WorkerInfo) (*Hooks, error) {
+				return &Hooks{SendMsg: func(fd int, m *Msg, f int) (int, error) {
+					mu.Lock()
+					flags[f]++
+					mu.Unlock()
+					return SendMsg(fd, m, f)
+				}}, nil
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r, err := RunLocal(ctx, o, SideConfig{}, SideConfig{Hooks: hooks})
+			assert.NilError(t, err)
+			assert.Assert(t, r.Server.BytesRead > 0)
+			want := unix.MSG_MORE
+			if noCork {
+				want = 0
+			}
+			assert.Equal(t, len(flags), 1, "flags seen: %v", flags)
+			assert.Assert(t, flags[want] > 0, "flags seen: %v, want %#x", flags, want)
+		})
+	}
+}

@@ -23,6 +23,12 @@ func sysWrite(fd int, b []byte) (int, unix.Errno) {
 	return int(n), e
 }
 
+// sysSend is send(2): write(2) with flags (sendto with no address).
+func sysSend(fd int, b []byte, flags int) (int, unix.Errno) {
+	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), 0, 0)
+	return int(n), e
+}
+
 // sysAccept accepts a connection on a non-blocking listener, without
 // asking for the peer's address (which would allocate).
 func sysAccept(fd int) (int, unix.Errno) {

@@ -46,6 +46,9 @@ type worker struct {
 	minusOne bool
 	// resetLinger is SO_LINGER {on, 0 s}: close(2) resets the connection.
 	resetLinger unix.Linger
+	// sendFlags are the flags of every data write: MSG_MORE on tcp_stream
+	// unless --no-cork, as neper's.
+	sendFlags int
 
 	now      time.Duration // monotonic time of the current event batch, since the side's base
 	started  bool
@@ -191,6 +194,9 @@ func (w *worker) setup() error {
 	}
 	w.resetLinger = unix.Linger{Onoff: 1}
 	w.readBurst, w.writeBurst = burst, burst
+	if s.opts.Workload == TCPStream && !s.opts.NoCork {
+		w.sendFlags = unix.MSG_MORE
+	}
 	if s.opts.EdgeTrigger {
 		w.readBurst, w.writeBurst = math.MaxInt32, math.MaxInt32
 	}

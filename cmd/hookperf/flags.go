@@ -180,6 +180,7 @@ var flagSpecs = []flagSpec{
 		c.opts.TCPTxDelay = time.Duration(n) * time.Microsecond
 		return nil
 	}},
+	{"", "no-cork", noValue, "", "tcp_stream: write without MSG_MORE (by default each write sets it, as neper's)", boolFlag(func(c *config) *bool { return &c.opts.NoCork })},
 	{"", "time-wait", noValue, "", "a client closes its data sockets gracefully, leaving TIME_WAIT (default: SO_LINGER 0, a reset, as neper)", boolFlag(func(c *config) *bool { return &c.opts.TimeWait })},
 	{"d", "debug", noValue, "", "SO_DEBUG on data sockets (needs CAP_NET_ADMIN)", boolFlag(func(c *config) *bool { return &c.opts.Debug })},
 	{"", "freebind", noValue, "", "IP_FREEBIND on data sockets: -L may name an address not configured yet", boolFlag(func(c *config) *bool { return &c.opts.FreeBind })},
