@@ -13,15 +13,18 @@ import (
 
 // config is a parsed command line.
 type config struct {
-	opts       kit.Options
-	local      bool
-	help       bool
-	version    bool
-	maerts     bool // -M: set -r/-w for a TCP_MAERTS stream once the side is known
-	nolog      bool // --nolog: accepted for neper's command lines; hookperf keeps no log file
-	script     string
-	scriptArgs []string
-	args       []string // the command line as given, for a split --local run
+	opts    kit.Options
+	local   bool
+	help    bool
+	version bool
+	maerts  bool // -M: set -r/-w for a TCP_MAERTS stream once the side is known
+	nolog   bool // --nolog: accepted for neper's command lines; hookperf keeps no log file
+	// asyncConnect (--async-connect): neper's non-blocking connect, which
+	// hookperf always makes; refused where neper has no such flag (UDP).
+	asyncConnect bool
+	script       string
+	scriptArgs   []string
+	args         []string // the command line as given, for a split --local run
 }
 
 // flagKind says whether a flag takes a value.
@@ -180,6 +183,7 @@ var flagSpecs = []flagSpec{
 		c.opts.TCPTxDelay = time.Duration(n) * time.Microsecond
 		return nil
 	}},
+	{"", "async-connect", noValue, "", "non-blocking connect (always so in hookperf)", func(c *config, _ string) error { c.asyncConnect = true; return nil }},
 	{"", "no-cork", noValue, "", "tcp_stream: write without MSG_MORE (by default each write sets it, as neper's)", boolFlag(func(c *config) *bool { return &c.opts.NoCork })},
 	{"", "time-wait", noValue, "", "a client closes its data sockets gracefully, leaving TIME_WAIT (default: SO_LINGER 0, a reset, as neper)", boolFlag(func(c *config) *bool { return &c.opts.TimeWait })},
 	{"d", "debug", noValue, "", "SO_DEBUG on data sockets (needs CAP_NET_ADMIN)", boolFlag(func(c *config) *bool { return &c.opts.Debug })},
@@ -339,6 +343,9 @@ func parseArgs(args []string) (*config, error) {
 		errs = append(errs, errors.New("no workload given (one of tcp_rr, tcp_crr, tcp_stream, udp_rr, udp_stream)"))
 	} else if _, err := kit.ParseWorkload(workload); err != nil {
 		errs = append(errs, err)
+	}
+	if c.asyncConnect && kit.Workload(workload).IsUDP() {
+		errs = append(errs, fmt.Errorf("--async-connect: %s makes no connections", workload))
 	}
 	if c.nolog && c.opts.LogToStderr {
 		errs = append(errs, errors.New("--nolog and -V/--logtostderr contradict each other: choose one"))

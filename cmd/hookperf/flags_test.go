@@ -73,6 +73,7 @@ func TestParseArgs(t *testing.T) {
 		{"-d", []string{"udp_rr", "-d"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Debug = true })},
 		{"--freebind", []string{"tcp_rr", "--freebind"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.FreeBind = true })},
 		{"--nolog", []string{"tcp_rr", "--nolog"}, wantConfig(kit.TCPRR, func(c *config) { c.nolog = true })},
+		{"--async-connect", []string{"tcp_crr", "--async-connect"}, wantConfig(kit.TCPCRR, func(c *config) { c.asyncConnect = true })},
 		{"--no-cork", []string{"tcp_stream", "--no-cork"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.NoCork = true })},
 		{"-S", []string{"tcp_rr", "-S"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.StimeUseProc = true })},
 		{"--wait-start", []string{"tcp_rr", "-c", "--wait-start", "5"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.WaitStart = true, 5*time.Second })},
@@ -216,6 +217,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{"-t not whole", []string{"tcp_rr", "-t", "1.5"}, []string{`-t: "1.5" is not a whole number of microseconds`}},
 		{"-t negative", []string{"tcp_rr", "-t", "-1"}, []string{`-t: "-1" is not a whole number of microseconds`}},
 		{"--throughput-opt unknown", []string{"tcp_stream", "--throughput-opt=mbit"}, []string{`--throughput-opt: unknown unit "mbit" (one of b, k, m, g,`}},
+		{"--async-connect on UDP", []string{"udp_rr", "--async-connect"}, []string{"--async-connect: udp_rr makes no connections"}},
 		{"--nolog with -V", []string{"tcp_rr", "--nolog", "-V"}, []string{"--nolog and -V/--logtostderr contradict each other"}},
 		{"-c with --local", []string{"-c", "tcp_rr", "--local"}, []string{"--local runs both sides; drop -c"}},
 		{"every problem at once", []string{"--bogus", "-F", "x", "tcp_rr", "udp_rr", "--num-threads"}, []string{
