@@ -49,7 +49,7 @@ func (f *crrClient) begin(w *worker) error {
 
 // connect opens the transaction's connection.
 func (f *crrClient) connect(w *worker) error {
-	fd, err := w.connectTCP(f.ai, f.sa)
+	fd, err := w.connectTCP(f.ai, f.sa, f.id)
 	if err != nil {
 		return fmt.Errorf("flow %d: %w", f.id, err)
 	}

@@ -114,12 +114,12 @@ func (w *worker) removeFlow(f flow) {
 // connectTCP opens a client socket to ai.Addr (sa is the same address in
 // the kernel's form, made once per flow) and starts a non-blocking
 // connect; the flow sees EPOLLOUT when it completes.
-func (w *worker) connectTCP(ai *AddrInfo, sa *rawSockaddr) (int, error) {
+func (w *worker) connectTCP(ai *AddrInfo, sa *rawSockaddr, id int) (int, error) {
 	fd, err := w.openSocket(ai)
 	if err != nil {
 		return -1, err
 	}
-	if err := w.s.bindLocal(fd); err != nil {
+	if err := w.s.bindLocal(fd, id, ai.Family); err != nil {
 		sysClose(fd)
 		return -1, err
 	}

@@ -108,6 +108,7 @@ type Options struct {
 	Client      bool   // -c: this side is the client
 	Host        string // -H: the server's address (client) or the address to bind (server)
 	LocalHost   string // -L: the local address to bind
+	SourcePort  int    // --source-port: a client's flow i connects from this port + i (0: the kernel's choice)
 	ControlPort int    // -C: 0 picks a free port (server)
 	DataPort    int    // -P: 0 picks a free port (server)
 	Family      Family // -4/-6
@@ -222,6 +223,16 @@ func (o *Options) Validate() error {
 		}
 	}
 	port("-C/--control-port", o.ControlPort)
+	if o.SourcePort != 0 {
+		switch {
+		case o.SourcePort < 1 || o.SourcePort > 65535:
+			bad("--source-port", "must be in 1..65535, got %d", o.SourcePort)
+		case o.SourcePort+o.NumFlows-1 > 65535:
+			bad("--source-port", "%d flows from port %d would need ports past 65535", o.NumFlows, o.SourcePort)
+		case o.LocalHost != "":
+			bad("--source-port", "not with -L/--local-host (as neper)")
+		}
+	}
 	port("-P/--port", o.DataPort)
 	if o.ControlPort != 0 && o.ControlPort == o.DataPort {
 		bad("-P/--port", "the data port must differ from the control port (-C), both %d", o.DataPort)

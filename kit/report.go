@@ -40,6 +40,7 @@ func (o *Options) OptionPairs() []KV {
 		{"client", b(o.Client)},
 		{"host", o.Host},
 		{"local_host", o.LocalHost},
+		{"source_port", i(o.SourcePort)},
 		{"control_port", i(o.ControlPort)},
 		{"port", i(o.DataPort)},
 		{"ipv4", b(o.Family == IPv4)},

@@ -37,7 +37,7 @@ type rrClient struct {
 // newRRClient connects flow id to the server address to.
 func newRRClient(w *worker, id int, to netip.AddrPort) (*rrClient, error) {
 	ai := addrInfo(to, false)
-	fd, err := w.connectTCP(ai, newRawSockaddr(to))
+	fd, err := w.connectTCP(ai, newRawSockaddr(to), id)
 	if err != nil {
 		return nil, err
 	}

@@ -194,8 +194,20 @@ func (s *sideRun) peerAddr(id int) netip.AddrPort {
 	return s.dataAddrs[id%len(s.dataAddrs)]
 }
 
-// bindLocal binds a client socket to -L, if given.
-func (s *sideRun) bindLocal(fd int) error {
+// bindLocal binds the socket of a client's flow id to -L, if given, or
+// to --source-port plus the flow's id.
+func (s *sideRun) bindLocal(fd, id int, family int) error {
+	if s.opts.SourcePort > 0 {
+		any := netip.IPv4Unspecified()
+		if family == unix.AF_INET6 {
+			any = netip.IPv6Unspecified()
+		}
+		ap := netip.AddrPortFrom(any, uint16(s.opts.SourcePort+id))
+		if _, err := bindTo(fd, ap); err != nil {
+			return fmt.Errorf("--source-port: flow %d: %w", id, err)
+		}
+		return nil
+	}
 	if !s.bind.IsValid() {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
@@ -299,4 +300,56 @@ func TestStreamCork(t *testing.T) {
 			assert.Assert(t, flags[want] > 0, "flags seen: %v, want %#x", flags, want)
 		})
 	}
+}
+
+// TestSourcePort: with --source-port P a client's flow i connects from
+// port P + i, on every workload.
+func TestSourcePort(t *testing.T) {
+	for _, w := range []Workload{TCPRR, TCPCRR, TCPStream, UDPRR, UDPStream} {
+		t.Run(string(w), func(t *testing.T) {
+			o := localOpts(w)
+			o.TestLength = 200 * time.Millisecond
+			o.NumFlows, o.NumThreads = 3, 1
+			o.SourcePort = freePortRun(t, 3, w.IsUDP())
+			var mu sync.Mutex
+			seen := map[int]bool{}
+			look := func(fd int) {
+				if sa, err := unix.Getsockname(fd); err == nil {
+					mu.Lock()
+					seen[int(addrPortOf(sa).Port())] = true
+					mu.Unlock()
+				}
+			}
+			hooks := HookProviderFunc(func(WorkerInfo) (*Hooks, error) {
+				return &Hooks{SendMsg: func(fd int, m *Msg, f int) (int, error) { look(fd); return SendMsg(fd, m, f) }}, nil
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := RunLocal(ctx, o, SideConfig{}, SideConfig{Hooks: hooks})
+			assert.NilError(t, err)
+			want := map[int]bool{o.SourcePort: true, o.SourcePort + 1: true, o.SourcePort + 2: true}
+			assert.DeepEqual(t, seen, want)
+		})
+	}
+}
+
+// freePortRun finds n consecutive ports that TCP (or UDP) can bind now.
+func freePortRun(t *testing.T, n int, udp bool) int {
+	t.Helper()
+	sotype := unix.SOCK_STREAM
+	if udp {
+		sotype = unix.SOCK_DGRAM
+	}
+	for base := 40000 + int(time.Now().UnixNano()%5000); base < 60000; base += n {
+		free := true
+		for p := base; p < base+n && free; p++ {
+			_, err := probePort(sotype, netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(p)))
+			free = err == nil
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no run of free ports")
+	return 0
 }

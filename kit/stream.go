@@ -37,7 +37,7 @@ type streamFlow struct {
 
 func newStreamClient(w *worker, id int, to netip.AddrPort) (*streamFlow, error) {
 	ai := addrInfo(to, false)
-	fd, err := w.connectTCP(ai, newRawSockaddr(to))
+	fd, err := w.connectTCP(ai, newRawSockaddr(to), id)
 	if err != nil {
 		return nil, err
 	}

@@ -227,7 +227,7 @@ func newUDPClient(w *worker, id int, to netip.AddrPort) (*udpClient, error) {
 	f := &udpClient{fd: fd, id: id, ai: ai, rr: w.s.opts.Workload == UDPRR, quota: w.s.quota(id)}
 	f.seqLen = min(w.s.opts.RequestSize, w.s.opts.ResponseSize, seqSize)
 	f.seqMask = math.MaxUint64 >> (64 - 8*f.seqLen)
-	if err := w.s.bindLocal(fd); err != nil {
+	if err := w.s.bindLocal(fd, id, ai.Family); err != nil {
 		w.closeSocket(fd, ai)
 		return nil, err
 	}
