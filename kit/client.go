@@ -64,6 +64,11 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 		return res, err
 	}
 
+	if n := len(welcome.Ports); opts.NumPorts > 1 && !opts.Workload.IsUDP() && n != opts.NumPorts {
+		err := fmt.Errorf("--num-ports %d: the server listens on %d data port(s); give it --num-ports %d too", opts.NumPorts, n, opts.NumPorts)
+		cc.abort(err)
+		return res, err
+	}
 	s, err := newSideRun(opts, cfg, ClientSide)
 	if err != nil {
 		return res, err

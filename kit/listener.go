@@ -3,6 +3,7 @@ package kit
 import (
 	"fmt"
 	"math"
+	"net/netip"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,10 +18,27 @@ type listener struct {
 	readAtAccept bool // read a new connection at once, before epoll says so
 }
 
-// listenTCP opens worker w's listening socket on the side's data address.
+// listenTCP opens worker w's listening sockets on the side's data
+// address: one on each of the --num-ports ports.
 func (w *worker) listenTCP(newFlow func(w *worker, fd int) flow, readAtAccept bool) error {
 	s := w.s
-	ai := addrInfo(s.bindAddr(w.id), false)
+	base := s.bindAddr(w.id)
+	for k := 0; k < s.opts.numPorts(); k++ {
+		ap := base
+		if k > 0 {
+			ap = netip.AddrPortFrom(base.Addr(), base.Port()+uint16(k))
+		}
+		if err := w.listenTCPOn(ap, k, newFlow, readAtAccept); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listenTCPOn opens a listening socket on ap, the server's data port k.
+func (w *worker) listenTCPOn(ap netip.AddrPort, k int, newFlow func(w *worker, fd int) flow, readAtAccept bool) error {
+	s := w.s
+	ai := addrInfo(ap, false)
 	fd, err := w.openSocket(ai)
 	if err != nil {
 		return err
@@ -34,7 +52,7 @@ func (w *worker) listenTCP(newFlow func(w *worker, fd int) flow, readAtAccept bo
 	if err != nil {
 		return err
 	}
-	s.setDataAddr(w.id, bound)
+	s.setDataAddr(k, bound)
 	if err := unix.Listen(fd, s.opts.ListenBacklog); err != nil {
 		return fmt.Errorf("listen on %s: %w", bound, err)
 	}

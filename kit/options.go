@@ -109,6 +109,10 @@ type Options struct {
 	Host        string // -H: the server's address (client) or the address to bind (server)
 	LocalHost   string // -L: the local address to bind
 	SourcePort  int    // --source-port: a client's flow i connects from this port + i (0: the kernel's choice)
+	// NumPorts (--num-ports, TCP) is how many data ports a server listens
+	// on, -P and the ports after it; a client's flow i connects to the
+	// server's port i modulo their number (0 is 1).
+	NumPorts int
 	ControlPort int    // -C: 0 picks a free port (server)
 	DataPort    int    // -P: 0 picks a free port (server)
 	Family      Family // -4/-6
@@ -176,6 +180,13 @@ type Options struct {
 	LogToStderr bool // -V
 }
 
+// maxNumPorts bounds --num-ports: every server worker opens a listener
+// on each port.
+const maxNumPorts = 1024
+
+// numPorts is --num-ports, at least 1.
+func (o *Options) numPorts() int { return max(o.NumPorts, 1) }
+
 // maxTCPTxDelay is the longest -t/--tcp-tx-delay: TCP_TX_DELAY takes a
 // 32-bit count of microseconds.
 const maxTCPTxDelay = (1<<31 - 1) * time.Microsecond
@@ -223,6 +234,13 @@ func (o *Options) Validate() error {
 		}
 	}
 	port("-C/--control-port", o.ControlPort)
+	if o.NumPorts < 0 || o.NumPorts > maxNumPorts {
+		bad("--num-ports", "must be in 1..%d, got %d", maxNumPorts, o.NumPorts)
+	} else if o.NumPorts > 1 && o.Workload.IsUDP() {
+		bad("--num-ports", "TCP servers listen on several ports; a UDP server has a port per worker (-P)")
+	} else if o.NumPorts > 1 && o.DataPort+o.NumPorts-1 > 65535 {
+		bad("--num-ports", "%d ports from %d would go past 65535", o.NumPorts, o.DataPort)
+	}
 	if o.SourcePort != 0 {
 		switch {
 		case o.SourcePort < 1 || o.SourcePort > 65535:

@@ -16,7 +16,7 @@ func pickDataPort(o *Options, bind netip.Addr) (int, error) {
 	if o.Workload.IsUDP() {
 		sotype = unix.SOCK_DGRAM
 	}
-	span := 1
+	span := o.numPorts()
 	if o.Workload.IsUDP() && !o.ReusePort {
 		span = o.NumThreads
 	}
@@ -61,7 +61,7 @@ func probePort(sotype int, ap netip.AddrPort) (uint16, error) {
 // usage error when the server starts, not a failure when a client comes.
 func probeDataPorts(o *Options, bind netip.Addr) error {
 	udp := o.Workload.IsUDP()
-	sotype, reusePort, span := unix.SOCK_STREAM, true, 1
+	sotype, reusePort, span := unix.SOCK_STREAM, true, o.numPorts()
 	if udp {
 		sotype, reusePort = unix.SOCK_DGRAM, o.ReusePort
 		if !o.ReusePort {
@@ -69,6 +69,9 @@ func probeDataPorts(o *Options, bind netip.Addr) error {
 		}
 	}
 	if last := o.DataPort + span - 1; last > 65535 {
+		if !udp {
+			return fmt.Errorf("-P/--port: --num-ports %d needs ports %d..%d, past 65535", span, o.DataPort, last)
+		}
 		return fmt.Errorf("-P/--port: %d UDP workers need ports %d..%d, past 65535 (use --reuseport or a lower -P)", span, o.DataPort, last)
 	}
 	for i := 0; i < span; i++ {

@@ -43,6 +43,7 @@ func (o *Options) OptionPairs() []KV {
 		{"source_port", i(o.SourcePort)},
 		{"control_port", i(o.ControlPort)},
 		{"port", i(o.DataPort)},
+		{"num_ports", i(o.numPorts())},
 		{"ipv4", b(o.Family == IPv4)},
 		{"ipv6", b(o.Family == IPv6)},
 		{"magic", strconv.FormatUint(uint64(o.Magic), 10)},

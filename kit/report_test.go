@@ -21,7 +21,7 @@ import (
 // SPEC.md's "Options" the kit knows (the CLI-only ones, --script, --local,
 // --json, -V, are not the kit's).
 var reportTestOptionKeys = []string{
-	"workload", "client", "host", "local_host", "source_port", "control_port", "port", "ipv4", "ipv6",
+	"workload", "client", "host", "local_host", "source_port", "control_port", "port", "num_ports", "ipv4", "ipv6",
 	"magic", "reuseport", "reuseaddr", "num_flows", "num_threads", "num_clients",
 	"test_length", "suicide_length", "buffer_size", "request_size", "response_size",
 	"enable_read", "enable_write", "edge_trigger", "delay", "maxevents", "nonblocking",
@@ -138,7 +138,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 	want := map[string]string{
 		// Options.
 		"workload": "tcp_rr", "client": "true", "host": "192.0.2.1", "local_host": "", "source_port": "0",
-		"control_port": "12866", "port": "12867", "ipv4": "true", "ipv6": "false",
+		"control_port": "12866", "port": "12867", "num_ports": "1", "ipv4": "true", "ipv6": "false",
 		"magic": "42", "reuseport": "false", "reuseaddr": "false",
 		"num_flows": "1", "num_threads": "1", "num_clients": "1",
 		"test_length": "10", "suicide_length": "30", "buffer_size": "16384",
@@ -482,7 +482,7 @@ func TestWriteJSON(t *testing.T) {
 	// Options keep their types: booleans, numbers, and text as strings.
 	wantOpts := map[string]any{
 		"workload": "tcp_rr", "client": true, "host": "192.0.2.1", "local_host": "", "source_port": json.Number("0"),
-		"control_port": json.Number("12866"), "port": json.Number("12867"),
+		"control_port": json.Number("12866"), "port": json.Number("12867"), "num_ports": json.Number("1"),
 		"ipv4": true, "ipv6": false, "magic": json.Number("42"),
 		"reuseport": false, "reuseaddr": false,
 		"num_flows": json.Number("1"), "num_threads": json.Number("1"), "num_clients": json.Number("1"),

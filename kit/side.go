@@ -48,7 +48,7 @@ type sideRun struct {
 	hookNames map[string]string
 
 	mu         sync.Mutex
-	dataAddrs  []netip.AddrPort // server: per worker; client: the server's
+	dataAddrs  []netip.AddrPort // server: per worker (UDP) or per --num-ports port (TCP); client: the server's
 	bind       netip.AddrPort   // server: where to bind; client: local address (may be invalid)
 	peerReads  bool             // server: the client reads in a stream
 	sharesCPUs bool             // the side has at least as many workers as the machine has CPUs
@@ -75,7 +75,7 @@ func newSideRun(opts *Options, cfg *SideConfig, side Side) (*sideRun, error) {
 		connected: make(chan struct{}, opts.NumThreads),
 		finished:  make(chan *worker, opts.NumThreads),
 		release:   make(chan struct{}),
-		dataAddrs: make([]netip.AddrPort, opts.NumThreads),
+		dataAddrs: make([]netip.AddrPort, dataAddrCount(opts, side)),
 	}
 	if opts.StimeUseProc {
 		if s.stimeBase, err = procStatSystemTime(); err != nil {
@@ -181,6 +181,16 @@ func (s *sideRun) bindAddr(i int) netip.AddrPort {
 		return netip.AddrPortFrom(ap.Addr(), s.dataAddrs[0].Port())
 	}
 	return ap
+}
+
+// dataAddrCount is how many data addresses a server has: one per
+// worker over UDP, one per --num-ports port over TCP (its workers share
+// each, SO_REUSEPORT).
+func dataAddrCount(o *Options, side Side) int {
+	if side == ServerSide && !o.Workload.IsUDP() {
+		return o.numPorts()
+	}
+	return o.NumThreads
 }
 
 func (s *sideRun) setDataAddr(i int, ap netip.AddrPort) {

@@ -353,3 +353,47 @@ func freePortRun(t *testing.T, n int, udp bool) int {
 	t.Fatal("no run of free ports")
 	return 0
 }
+
+// TestNumPorts: with --num-ports N the server listens on N consecutive
+// ports and the client's flows take them in turn (flow i: port i mod N).
+func TestNumPorts(t *testing.T) {
+	for _, w := range []Workload{TCPRR, TCPCRR, TCPStream} {
+		t.Run(string(w), func(t *testing.T) {
+			t.Parallel()
+			o := localOpts(w)
+			o.TestLength = 200 * time.Millisecond
+			o.NumFlows, o.NumThreads, o.NumPorts = 6, 2, 3
+			var mu sync.Mutex
+			flows := map[int]map[int]bool{} // server port → client ports
+			hooks := HookProviderFunc(func(WorkerInfo) (*Hooks, error) {
+				return &Hooks{SendMsg: func(fd int, m *Msg, f int) (int, error) {
+					local, err1 := unix.Getsockname(fd)
+					peer, err2 := unix.Getpeername(fd)
+					if err1 == nil && err2 == nil {
+						mu.Lock()
+						p := int(addrPortOf(peer).Port())
+						if flows[p] == nil {
+							flows[p] = map[int]bool{}
+						}
+						flows[p][int(addrPortOf(local).Port())] = true
+						mu.Unlock()
+					}
+					return SendMsg(fd, m, f)
+				}}, nil
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r, err := RunLocal(ctx, o, SideConfig{}, SideConfig{Hooks: hooks})
+			assert.NilError(t, err)
+			base := r.Client.Options.DataPort
+			assert.Equal(t, len(flows), 3, "server ports used: %v", flows)
+			for k := 0; k < 3; k++ {
+				conns := flows[base+k]
+				assert.Assert(t, len(conns) > 0, "no flow on port %d (%v)", base+k, flows)
+				if w != TCPCRR { // a crr flow connects again and again
+					assert.Equal(t, len(conns), 2, "port %d: %v", base+k, conns)
+				}
+			}
+		})
+	}
+}
