@@ -105,7 +105,14 @@ var flagSpecs = []flagSpec{
 	{"c", "client", noValue, "", "run as the client", boolFlag(func(c *config) *bool { return &c.opts.Client })},
 	{"H", "host", needsValue, "HOST", "server address (client) or address to bind (server)", func(c *config, v string) error { c.opts.Host = v; return nil }},
 	{"L", "local-host", needsValue, "HOST", "local address to bind", func(c *config, v string) error { c.opts.LocalHost = v; return nil }},
-	{"", "num-ports", needsValue, "N", "TCP: the server listens on N data ports, -P and the next N-1; client flows take them in turn", intFlag(func(c *config) *int { return &c.opts.NumPorts })},
+	{"", "num-ports", needsValue, "N", "TCP: the server listens on N data ports, -P and the next N-1; client flows take them in turn", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a count of ports (1 or more)", v)
+		}
+		c.opts.NumPorts = n
+		return nil
+	}},
 	{"", "source-port", needsValue, "PORT", "a client's flow i connects from PORT + i (not with -L)", intFlag(func(c *config) *int { return &c.opts.SourcePort })},
 	{"C", "control-port", needsValue, "PORT", "control port (default 12866)", intFlag(func(c *config) *int { return &c.opts.ControlPort })},
 	{"P", "port", needsValue, "PORT", "data port (default 12867; must differ from -C; a UDP server without --reuseport also uses the next -T - 1 ports)", intFlag(func(c *config) *int { return &c.opts.DataPort })},
