@@ -68,6 +68,8 @@ type hello struct {
 	// a flow the client has ended, so that neither side keeps it in
 	// TIME_WAIT.
 	TimeWait bool `json:"time_wait,omitempty"`
+	// TCPFastOpen: the client's -X; its server's listeners take TFO.
+	TCPFastOpen bool `json:"tcp_fastopen,omitempty"`
 }
 
 // Figures is what one side tells the other of its measurement.

@@ -53,6 +53,13 @@ func (w *worker) listenTCPOn(ap netip.AddrPort, k int, newFlow func(w *worker, f
 		return err
 	}
 	s.setDataAddr(k, bound)
+	if s.opts.TCPFastOpen {
+		// The queue of TFO requests not yet accepted: as long as the
+		// listen backlog.
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN, s.opts.ListenBacklog); err != nil {
+			return fmt.Errorf("-X/--tcp-fastopen: setsockopt TCP_FASTOPEN: %w", err)
+		}
+	}
 	if err := unix.Listen(fd, s.opts.ListenBacklog); err != nil {
 		return fmt.Errorf("listen on %s: %w", bound, err)
 	}

@@ -152,6 +152,12 @@ type Options struct {
 	CongestionControl string        // --congestion-control: "" for the default
 	NoDelay           bool          // --no-delay: TCP_NODELAY (no Nagle) on every data socket
 	NoCork            bool          // --no-cork: tcp_stream writes without MSG_MORE (by default they set it, as neper's)
+	// TCPFastOpen (-X/--tcp-fastopen): a client's sockets connect with
+	// TCP_FASTOPEN_CONNECT (the request rides on the SYN once a cookie is
+	// cached) and its server's listeners take TFO (TCP_FASTOPEN). The
+	// kernel must allow it: net.ipv4.tcp_fastopen 1 on the client, 2 on
+	// the server (3 for both).
+	TCPFastOpen bool
 	TCPTxDelay        time.Duration // -t/--tcp-tx-delay: TCP_TX_DELAY of every data socket, whole µs (CAP_NET_ADMIN)
 	// TimeWait (--time-wait) lets a client close its data sockets
 	// gracefully, so that they enter TIME_WAIT. Without it a client's
@@ -334,6 +340,9 @@ func (o *Options) Validate() error {
 		}
 		if o.CongestionControl != "" {
 			bad("--congestion-control", "applies to TCP workloads, not %s", o.Workload)
+		}
+		if o.TCPFastOpen {
+			bad("-X/--tcp-fastopen", "TCP Fast Open applies to TCP workloads, not %s", o.Workload)
 		}
 		if o.NoDelay {
 			bad("--no-delay", "TCP_NODELAY applies to TCP workloads, not %s", o.Workload)

@@ -259,6 +259,7 @@ func adoptInto(o *Options, h *hello) {
 	o.RequestSize, o.ResponseSize = h.RequestSize, h.ResponseSize
 	o.Delay = h.Delay
 	o.TimeWait = h.TimeWait
+	o.TCPFastOpen = o.TCPFastOpen || h.TCPFastOpen
 }
 
 func heartbeatEvery(cfg *SideConfig) time.Duration {

@@ -86,6 +86,11 @@ func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 				return fmt.Errorf("setsockopt SO_LINGER 0: %w", err)
 			}
 		}
+		if o.Client && o.TCPFastOpen {
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT, 1); err != nil {
+				return fmt.Errorf("-X/--tcp-fastopen: setsockopt TCP_FASTOPEN_CONNECT: %w", err)
+			}
+		}
 		if o.NoDelay {
 			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
 				return fmt.Errorf("--no-delay: setsockopt TCP_NODELAY: %w", err)
