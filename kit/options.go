@@ -105,14 +105,14 @@ type Options struct {
 	Workload Workload
 
 	// Connectivity.
-	Client      bool   // -c: this side is the client
-	Host        string // -H: the server's address (client) or the address to bind (server)
-	LocalHost   string // -L: the local address to bind
-	SourcePort  int    // --source-port: a client's flow i connects from this port + i (0: the kernel's choice)
+	Client     bool   // -c: this side is the client
+	Host       string // -H: the server's address (client) or the address to bind (server)
+	LocalHost  string // -L: the local address to bind
+	SourcePort int    // --source-port: a client's flow i connects from this port + i (0: the kernel's choice)
 	// NumPorts (--num-ports, TCP) is how many data ports a server listens
 	// on, -P and the ports after it; a client's flow i connects to the
 	// server's port i modulo their number (0 is 1).
-	NumPorts int
+	NumPorts    int
 	ControlPort int    // -C: 0 picks a free port (server)
 	DataPort    int    // -P: 0 picks a free port (server)
 	Family      Family // -4/-6
@@ -158,7 +158,7 @@ type Options struct {
 	// kernel must allow it: net.ipv4.tcp_fastopen 1 on the client, 2 on
 	// the server (3 for both).
 	TCPFastOpen bool
-	TCPTxDelay        time.Duration // -t/--tcp-tx-delay: TCP_TX_DELAY of every data socket, whole µs (CAP_NET_ADMIN)
+	TCPTxDelay  time.Duration // -t/--tcp-tx-delay: TCP_TX_DELAY of every data socket, whole µs (CAP_NET_ADMIN)
 	// TimeWait (--time-wait) lets a client close its data sockets
 	// gracefully, so that they enter TIME_WAIT. Without it a client's
 	// data sockets have SO_LINGER 0 from their creation and close with a
