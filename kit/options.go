@@ -152,6 +152,7 @@ type Options struct {
 	CongestionControl string        // --congestion-control: "" for the default
 	NoDelay           bool          // --no-delay: TCP_NODELAY (no Nagle) on every data socket
 	NoCork            bool          // --no-cork: tcp_stream writes without MSG_MORE (by default they set it, as neper's)
+	SkipRxCopy        bool          // --skip-rx-copy: tcp_stream reads with MSG_TRUNC: the kernel counts and discards the bytes, copying none
 	// TCPFastOpen (-X/--tcp-fastopen): a client's sockets connect with
 	// TCP_FASTOPEN_CONNECT (the request rides on the SYN once a cookie is
 	// cached) and its server's listeners take TFO (TCP_FASTOPEN). The
@@ -353,6 +354,9 @@ func (o *Options) Validate() error {
 		if o.TimeWait {
 			bad("--time-wait", "a UDP socket has no TIME_WAIT (%s)", o.Workload)
 		}
+	}
+	if o.SkipRxCopy && o.Workload != TCPStream {
+		bad("--skip-rx-copy", "tcp_stream's reads may discard their bytes (MSG_TRUNC), not %s's", o.Workload)
 	}
 	if o.NoCork && o.Workload != TCPStream {
 		bad("--no-cork", "tcp_stream's writes set MSG_MORE, not %s's", o.Workload)

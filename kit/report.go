@@ -74,6 +74,7 @@ func (o *Options) OptionPairs() []KV {
 		{"congestion_control", o.CongestionControl},
 		{"no_delay", b(o.NoDelay)},
 		{"no_cork", b(o.NoCork)},
+		{"skip_rx_copy", b(o.SkipRxCopy)},
 		{"tcp_fastopen", b(o.TCPFastOpen)},
 		{"tcp_tx_delay", strconv.FormatInt(o.TCPTxDelay.Microseconds(), 10)},
 		{"time_wait", b(o.TimeWait)},

@@ -198,13 +198,17 @@ func socketError(fd int) error {
 
 func (w *worker) read(fd int, b []byte) (int, unix.Errno, error) {
 	if w.hooks == nil || w.hooks.RecvMsg == nil {
+		if w.recvFlags != 0 {
+			n, e := sysRecv(fd, b, w.recvFlags)
+			return n, e, nil
+		}
 		n, e := sysRead(fd, b)
 		return n, e, nil
 	}
 	// A control buffer, so that a hook can ask for control messages
 	// (SO_RXQ_OVFL, IP_PKTINFO, timestamps) and read them.
 	w.msg = Msg{Buf: b, Control: w.ctl}
-	return w.callPacketHook(w.hooks.RecvMsg, "recvmsg", fd, 0)
+	return w.callPacketHook(w.hooks.RecvMsg, "recvmsg", fd, w.recvFlags)
 }
 
 func (w *worker) write(fd int, b []byte) (int, unix.Errno, error) {

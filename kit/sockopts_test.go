@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -393,6 +394,52 @@ func TestNumPorts(t *testing.T) {
 				if w != TCPCRR { // a crr flow connects again and again
 					assert.Equal(t, len(conns), 2, "port %d: %v", base+k, conns)
 				}
+			}
+		})
+	}
+}
+
+// TestSkipRxCopy: with --skip-rx-copy a tcp_stream receiver counts every
+// byte the sender wrote, yet none reaches its buffer (MSG_TRUNC); a recv
+// hook is handed the flag. Without it the bytes arrive.
+func TestSkipRxCopy(t *testing.T) {
+	for _, skip := range []bool{false, true} {
+		t.Run(fmt.Sprintf("skip=%v", skip), func(t *testing.T) {
+			t.Parallel()
+			o := localOpts(TCPStream)
+			o.TestLength = 200 * time.Millisecond
+			o.SkipRxCopy = skip
+			var mu sync.Mutex
+			var copied, calls int
+			flags := map[int]bool{}
+			hooks := HookProviderFunc(func(WorkerInfo) (*Hooks, error) {
+				return &Hooks{RecvMsg: func(fd int, m *Msg, f int) (int, error) {
+					clear(m.Buf)
+					n, err := RecvMsg(fd, m, f)
+					mu.Lock()
+					defer mu.Unlock()
+					flags[f] = true
+					if n > 0 {
+						calls++
+						if slices.ContainsFunc(m.Buf[:n], func(b byte) bool { return b != 0 }) {
+							copied++
+						}
+					}
+					return n, err
+				}}, nil
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r, err := RunLocal(ctx, o, SideConfig{Hooks: hooks}, SideConfig{})
+			assert.NilError(t, err)
+			assert.Assert(t, r.Server.BytesRead > 0)
+			assert.Equal(t, r.Server.BytesRead, r.Client.BytesWritten)
+			if skip {
+				assert.DeepEqual(t, flags, map[int]bool{unix.MSG_TRUNC: true})
+				assert.Equal(t, copied, 0, "%d of %d reads copied bytes", copied, calls)
+			} else {
+				assert.DeepEqual(t, flags, map[int]bool{0: true})
+				assert.Equal(t, copied, calls)
 			}
 		})
 	}

@@ -29,6 +29,12 @@ func sysSend(fd int, b []byte, flags int) (int, unix.Errno) {
 	return int(n), e
 }
 
+// sysRecv is recv(2): read(2) with flags (recvfrom with no address).
+func sysRecv(fd int, b []byte, flags int) (int, unix.Errno) {
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(flags), 0, 0)
+	return int(n), e
+}
+
 // sysAccept accepts a connection on a non-blocking listener, without
 // asking for the peer's address (which would allocate).
 func sysAccept(fd int) (int, unix.Errno) {

@@ -47,8 +47,9 @@ type worker struct {
 	// resetLinger is SO_LINGER {on, 0 s}: close(2) resets the connection.
 	resetLinger unix.Linger
 	// sendFlags are the flags of every data write: MSG_MORE on tcp_stream
-	// unless --no-cork, as neper's.
-	sendFlags int
+	// unless --no-cork, as neper's. recvFlags those of every data read:
+	// MSG_TRUNC with --skip-rx-copy.
+	sendFlags, recvFlags int
 
 	now      time.Duration // monotonic time of the current event batch, since the side's base
 	started  bool
@@ -196,6 +197,9 @@ func (w *worker) setup() error {
 	w.readBurst, w.writeBurst = burst, burst
 	if s.opts.Workload == TCPStream && !s.opts.NoCork {
 		w.sendFlags = unix.MSG_MORE
+	}
+	if s.opts.SkipRxCopy {
+		w.recvFlags = unix.MSG_TRUNC
 	}
 	if s.opts.EdgeTrigger {
 		w.readBurst, w.writeBurst = math.MaxInt32, math.MaxInt32
