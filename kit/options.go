@@ -152,6 +152,7 @@ type Options struct {
 	CongestionControl string        // --congestion-control: "" for the default
 	NoDelay           bool          // --no-delay: TCP_NODELAY (no Nagle) on every data socket
 	NoCork            bool          // --no-cork: tcp_stream writes without MSG_MORE (by default they set it, as neper's)
+	ZeroCopy          bool          // -Z/--zerocopy: tcp_stream sends with MSG_ZEROCOPY (SO_ZEROCOPY on every data socket) and counts the completions
 	SkipRxCopy        bool          // --skip-rx-copy: tcp_stream reads with MSG_TRUNC: the kernel counts and discards the bytes, copying none
 	// TCPFastOpen (-X/--tcp-fastopen): a client's sockets connect with
 	// TCP_FASTOPEN_CONNECT (the request rides on the SYN once a cookie is
@@ -354,6 +355,9 @@ func (o *Options) Validate() error {
 		if o.TimeWait {
 			bad("--time-wait", "a UDP socket has no TIME_WAIT (%s)", o.Workload)
 		}
+	}
+	if o.ZeroCopy && o.Workload != TCPStream {
+		bad("-Z/--zerocopy", "MSG_ZEROCOPY sends are tcp_stream's here, not %s's", o.Workload)
 	}
 	if o.SkipRxCopy && o.Workload != TCPStream {
 		bad("--skip-rx-copy", "tcp_stream's reads may discard their bytes (MSG_TRUNC), not %s's", o.Workload)

@@ -74,6 +74,7 @@ func (o *Options) OptionPairs() []KV {
 		{"congestion_control", o.CongestionControl},
 		{"no_delay", b(o.NoDelay)},
 		{"no_cork", b(o.NoCork)},
+		{"zerocopy", b(o.ZeroCopy)},
 		{"skip_rx_copy", b(o.SkipRxCopy)},
 		{"tcp_fastopen", b(o.TCPFastOpen)},
 		{"tcp_tx_delay", strconv.FormatInt(o.TCPTxDelay.Microseconds(), 10)},
@@ -155,6 +156,10 @@ func (r *Result) ResultPairs() []KV {
 	}
 	if r.Options.Workload == TCPCRR {
 		kv = append(kv, KV{"num_connections", u(r.Connections)})
+	}
+	if r.Options.ZeroCopy {
+		kv = append(kv, KV{"zerocopy_sends", u(r.ZerocopySends)}, KV{"zerocopy_completions", u(r.ZerocopyCompletions)},
+			KV{"zerocopy_copied", u(r.ZerocopyCopied)})
 	}
 	if r.Options.Workload == TCPRR || r.Options.Workload == TCPStream {
 		// From TCP_INFO as each connection ended: segments this side

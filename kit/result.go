@@ -133,6 +133,11 @@ type Result struct {
 	UDPDuplicates uint64
 	UDPStale      uint64
 
+	// With -Z, this side's sends made with MSG_ZEROCOPY, the completions
+	// the kernel reported for them, and how many of those it had to copy
+	// after all (SO_EE_CODE_ZEROCOPY_COPIED), over the whole run.
+	ZerocopySends, ZerocopyCompletions, ZerocopyCopied uint64
+
 	// Interrupted names the interrupt (SIGINT) that ended the test early,
 	// on this side or its peer; "" when the test ran its course. The
 	// figures then cover the test up to the interrupt.
@@ -233,6 +238,7 @@ func (s *sideRun) collect(r *Result) {
 	r.Transactions, r.BytesRead, r.BytesWritten = c.transactions, c.bytesRead, c.bytesWritten
 	r.PacketsRead, r.PacketsWritten, r.Connections = c.packetsRead, c.packetsWritten, c.connections
 	r.UDPResends, r.UDPDuplicates, r.UDPStale = c.udpResends, c.udpDuplicates, c.udpStale
+	r.ZerocopySends, r.ZerocopyCompletions, r.ZerocopyCopied = c.zcSends, c.zcDone, c.zcCopied
 	r.TCPConnections, r.TCPRetransmits = tcp.conns, tcp.retrans
 	if tcp.conns > 0 {
 		r.TCPRTT = tcp.rttSum / time.Duration(tcp.conns)

@@ -335,6 +335,7 @@ func (s *sideRun) runWorker(w *worker, ready chan<- error) {
 		// The side reads the worker's figures now; its sockets stay open
 		// until the side releases them, so that a client's last bytes reach
 		// the server before a close could reset the connection.
+		w.reapZerocopy()
 		w.noteOpenTCP()
 		w.halfClose()
 		s.finished <- w

@@ -69,6 +69,11 @@ func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 			return privError(fmt.Sprintf("--mark: setsockopt SO_MARK %d", o.Mark), err)
 		}
 	}
+	if o.ZeroCopy {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ZEROCOPY, 1); err != nil {
+			return fmt.Errorf("-Z/--zerocopy: setsockopt SO_ZEROCOPY: %w (Linux 4.14 or later)", err)
+		}
+	}
 	if o.Debug {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DEBUG, 1); err != nil {
 			return privError("-d/--debug: setsockopt SO_DEBUG", err)
@@ -329,6 +334,7 @@ func (w *worker) drainErrors(fd int) error {
 		if e != 0 {
 			break
 		}
+		w.noteErrQueue()
 	}
 	return socketError(fd)
 }

@@ -3,7 +3,9 @@ package kit
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
@@ -441,6 +444,63 @@ func TestSkipRxCopy(t *testing.T) {
 				assert.DeepEqual(t, flags, map[int]bool{0: true})
 				assert.Equal(t, copied, calls)
 			}
+		})
+	}
+}
+
+// TestZeroCopy: with -Z a tcp_stream sender's every send is completed by
+// the kernel by the end of the run, as its error queue reports; over
+// loopback the kernel copies them all after all (SO_EE_CODE_ZEROCOPY_COPIED).
+// The receiver counts every byte.
+func TestZeroCopy(t *testing.T) {
+	o := localOpts(TCPStream)
+	o.TestLength = 300 * time.Millisecond
+	o.ZeroCopy = true
+	o.NumFlows = 2
+	r := runLocal(t, o)
+	c := r.Client
+	assert.Assert(t, c.ZerocopySends > 0)
+	assert.Equal(t, c.ZerocopyCompletions, c.ZerocopySends)
+	assert.Equal(t, c.ZerocopyCopied, c.ZerocopyCompletions, "loopback delivers a copy")
+	assert.Equal(t, r.Server.BytesRead, c.BytesWritten)
+	var out strings.Builder
+	assert.NilError(t, WriteKeyValues(&out, c))
+	kv := reportTestParseKV(t, out.String())
+	assert.Equal(t, kv["zerocopy_sends"], strconv.FormatUint(c.ZerocopySends, 10))
+	assert.Equal(t, kv["zerocopy_completions"], strconv.FormatUint(c.ZerocopyCompletions, 10))
+}
+
+// TestZerocopyCompletions: the notifications of an error-queue read,
+// IPv4 and IPv6, a range wrapping around 2^32, copied or not; other
+// errors are not completions.
+func TestZerocopyCompletions(t *testing.T) {
+	ee := func(level, typ int32, origin, code uint8, lo, hi uint32) []byte {
+		data := make([]byte, 16)
+		data[4], data[6] = origin, code
+		binary.NativeEndian.PutUint32(data[8:], lo)
+		binary.NativeEndian.PutUint32(data[12:], hi)
+		b := make([]byte, unix.CmsgSpace(len(data)))
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+		h.Level, h.Type = level, typ
+		h.SetLen(unix.CmsgLen(len(data)))
+		copy(b[unix.CmsgLen(0):], data)
+		return b
+	}
+	for _, tt := range []struct {
+		name           string
+		control        []byte
+		done, copiedTo uint64
+	}{
+		{"v4 range", ee(unix.SOL_IP, unix.IP_RECVERR, soEEOriginZerocopy, 0, 3, 9), 7, 0},
+		{"v6 copied", ee(unix.SOL_IPV6, unix.IPV6_RECVERR, soEEOriginZerocopy, soEECodeZerocopyCopied, 0, 0), 1, 1},
+		{"wraps", ee(unix.SOL_IP, unix.IP_RECVERR, soEEOriginZerocopy, 0, math.MaxUint32, 1), 3, 0},
+		{"an ICMP error", ee(unix.SOL_IP, unix.IP_RECVERR, 2, 0, 0, 0), 0, 0},
+		{"two", append(ee(unix.SOL_IP, unix.IP_RECVERR, soEEOriginZerocopy, 0, 0, 1), ee(unix.SOL_IP, unix.IP_RECVERR, soEEOriginZerocopy, soEECodeZerocopyCopied, 2, 2)...), 3, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			done, copied := zerocopyCompletions(tt.control)
+			assert.Equal(t, done, tt.done)
+			assert.Equal(t, copied, tt.copiedTo)
 		})
 	}
 }

@@ -158,7 +158,19 @@ func (f *streamFlow) write(w *worker) error {
 			if isAgain(e) {
 				return nil
 			}
+			if e == unix.ENOBUFS && w.sendFlags&unix.MSG_ZEROCOPY != 0 {
+				// Too many zero-copy sends in flight for the socket's
+				// option memory: reap the completions that are in, and
+				// go on at the next event.
+				if err := w.drainErrors(f.fd); err != nil {
+					return f.broken(w, err)
+				}
+				return nil
+			}
 			return f.broken(w, w.ioFailure("sendmsg", "write", e))
+		}
+		if w.sendFlags&unix.MSG_ZEROCOPY != 0 {
+			w.c.zcSends++
 		}
 		w.c.bytesWritten += uint64(n)
 		if w.delays != nil {

@@ -90,6 +90,8 @@ type counters struct {
 	// A udp_rr client's: requests resent, and responses to a request
 	// already answered or to one since resent.
 	udpResends, udpDuplicates, udpStale uint64
+	// Zero-copy sends (-Z) made, completed, and of those copied.
+	zcSends, zcDone, zcCopied uint64
 }
 
 func (c *counters) add(o *counters) {
@@ -102,6 +104,9 @@ func (c *counters) add(o *counters) {
 	c.udpResends += o.udpResends
 	c.udpDuplicates += o.udpDuplicates
 	c.udpStale += o.udpStale
+	c.zcSends += o.zcSends
+	c.zcDone += o.zcDone
+	c.zcCopied += o.zcCopied
 }
 
 // ticker is a flow with a timer: a udp_rr client resends a request that
@@ -200,6 +205,9 @@ func (w *worker) setup() error {
 	}
 	if s.opts.SkipRxCopy {
 		w.recvFlags = unix.MSG_TRUNC
+	}
+	if s.opts.ZeroCopy {
+		w.sendFlags |= unix.MSG_ZEROCOPY
 	}
 	if s.opts.EdgeTrigger {
 		w.readBurst, w.writeBurst = math.MaxInt32, math.MaxInt32
