@@ -153,6 +153,7 @@ type Options struct {
 	NoDelay           bool          // --no-delay: TCP_NODELAY (no Nagle) on every data socket
 	NoCork            bool          // --no-cork: tcp_stream writes without MSG_MORE (by default they set it, as neper's)
 	ZeroCopy          bool          // -Z/--zerocopy: tcp_stream sends with MSG_ZEROCOPY (SO_ZEROCOPY on every data socket) and counts the completions
+	RxZeroCopy        bool          // -z/--rx-zerocopy: tcp_stream receives with TCP_ZEROCOPY_RECEIVE, the pages mapped instead of copied (a recv hook's reads still copy)
 	SkipRxCopy        bool          // --skip-rx-copy: tcp_stream reads with MSG_TRUNC: the kernel counts and discards the bytes, copying none
 	// TCPFastOpen (-X/--tcp-fastopen): a client's sockets connect with
 	// TCP_FASTOPEN_CONNECT (the request rides on the SYN once a cookie is
@@ -358,6 +359,12 @@ func (o *Options) Validate() error {
 	}
 	if o.ZeroCopy && o.Workload != TCPStream {
 		bad("-Z/--zerocopy", "MSG_ZEROCOPY sends are tcp_stream's here, not %s's", o.Workload)
+	}
+	if o.RxZeroCopy && o.Workload != TCPStream {
+		bad("-z/--rx-zerocopy", "TCP receive zero-copy is tcp_stream's, not %s's", o.Workload)
+	}
+	if o.RxZeroCopy && o.SkipRxCopy {
+		bad("-z/--rx-zerocopy", "and --skip-rx-copy both avoid the copy: choose one (as neper)")
 	}
 	if o.SkipRxCopy && o.Workload != TCPStream {
 		bad("--skip-rx-copy", "tcp_stream's reads may discard their bytes (MSG_TRUNC), not %s's", o.Workload)

@@ -76,6 +76,7 @@ func (o *Options) OptionPairs() []KV {
 		{"no_cork", b(o.NoCork)},
 		{"zerocopy", b(o.ZeroCopy)},
 		{"skip_rx_copy", b(o.SkipRxCopy)},
+		{"rx_zerocopy", b(o.RxZeroCopy)},
 		{"tcp_fastopen", b(o.TCPFastOpen)},
 		{"tcp_tx_delay", strconv.FormatInt(o.TCPTxDelay.Microseconds(), 10)},
 		{"time_wait", b(o.TimeWait)},
@@ -160,6 +161,9 @@ func (r *Result) ResultPairs() []KV {
 	if r.Options.ZeroCopy {
 		kv = append(kv, KV{"zerocopy_sends", u(r.ZerocopySends)}, KV{"zerocopy_completions", u(r.ZerocopyCompletions)},
 			KV{"zerocopy_copied", u(r.ZerocopyCopied)})
+	}
+	if r.Options.RxZeroCopy {
+		kv = append(kv, KV{"rx_zerocopy_bytes", u(r.RxZerocopyBytes)})
 	}
 	if r.Options.Workload == TCPRR || r.Options.Workload == TCPStream {
 		// From TCP_INFO as each connection ended: segments this side

@@ -137,6 +137,9 @@ type Result struct {
 	// the kernel reported for them, and how many of those it had to copy
 	// after all (SO_EE_CODE_ZEROCOPY_COPIED), over the whole run.
 	ZerocopySends, ZerocopyCompletions, ZerocopyCopied uint64
+	// With -z, the bytes this side received mapped rather than copied
+	// (the rest came through the copy buffer or a plain read).
+	RxZerocopyBytes uint64
 
 	// Interrupted names the interrupt (SIGINT) that ended the test early,
 	// on this side or its peer; "" when the test ran its course. The
@@ -239,6 +242,7 @@ func (s *sideRun) collect(r *Result) {
 	r.PacketsRead, r.PacketsWritten, r.Connections = c.packetsRead, c.packetsWritten, c.connections
 	r.UDPResends, r.UDPDuplicates, r.UDPStale = c.udpResends, c.udpDuplicates, c.udpStale
 	r.ZerocopySends, r.ZerocopyCompletions, r.ZerocopyCopied = c.zcSends, c.zcDone, c.zcCopied
+	r.RxZerocopyBytes = c.zcMapped
 	r.TCPConnections, r.TCPRetransmits = tcp.conns, tcp.retrans
 	if tcp.conns > 0 {
 		r.TCPRTT = tcp.rttSum / time.Duration(tcp.conns)

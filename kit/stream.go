@@ -30,8 +30,9 @@ type streamFlow struct {
 	reads   bool
 	writes  bool
 	server  bool
-	running bool // connected and started
-	paused  bool // waiting out -D
+	running bool        // connected and started
+	paused  bool        // waiting out -D
+	zc      *rxZerocopy // -z: the mapped receive window (made at the first read)
 	events  uint32
 }
 
@@ -125,6 +126,9 @@ func (f *streamFlow) handle(w *worker, ev uint32) error {
 const burst = 8
 
 func (f *streamFlow) read(w *worker) error {
+	if w.rxZerocopy {
+		return f.readZerocopy(w)
+	}
 	for i := 0; i < w.readBurst; i++ {
 		n, e, err := w.read(f.fd, w.buf)
 		if err != nil {
@@ -143,6 +147,37 @@ func (f *streamFlow) read(w *worker) error {
 		w.c.transactions++
 		if n < len(w.buf) {
 			return nil // drained
+		}
+	}
+	return nil
+}
+
+// readZerocopy is read with -z: the received pages are mapped, not
+// copied (see rxZerocopy).
+func (f *streamFlow) readZerocopy(w *worker) error {
+	if f.zc == nil {
+		zc, err := newRxZerocopy(f.fd, w.s.opts.BufferSize)
+		if err != nil {
+			return f.broken(w, err)
+		}
+		f.zc = zc
+	}
+	for i := 0; i < w.readBurst; i++ {
+		n, mapped, drained, e := f.zc.read(f.fd, w.buf)
+		if e != 0 {
+			if isAgain(e) {
+				return nil
+			}
+			return f.broken(w, w.ioFailure("recvmsg", "TCP_ZEROCOPY_RECEIVE", e))
+		}
+		if n == 0 {
+			return f.broken(w, errPeerClosed)
+		}
+		w.c.bytesRead += uint64(n)
+		w.c.zcMapped += uint64(mapped)
+		w.c.transactions++
+		if drained {
+			return nil
 		}
 	}
 	return nil
@@ -201,6 +236,7 @@ func (f *streamFlow) resume(w *worker) error {
 // hook's failure stops it on either side.
 func (f *streamFlow) broken(w *worker, err error) error {
 	if f.server && !isHookError(err) {
+		f.zc.close()
 		f.running = false
 		w.dropServerFlow(f, f.fd, err)
 		return nil
@@ -219,6 +255,7 @@ func (f *streamFlow) halfClose() {
 }
 
 func (f *streamFlow) close(w *worker) {
+	f.zc.close()
 	if f.server {
 		w.resetOnClose(f.fd)
 		w.unregister(f.fd)

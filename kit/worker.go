@@ -50,6 +50,9 @@ type worker struct {
 	// unless --no-cork, as neper's. recvFlags those of every data read:
 	// MSG_TRUNC with --skip-rx-copy.
 	sendFlags, recvFlags int
+	// rxZerocopy: stream reads map the received pages (-z), when no hook
+	// replaces the read.
+	rxZerocopy bool
 
 	now      time.Duration // monotonic time of the current event batch, since the side's base
 	started  bool
@@ -92,6 +95,7 @@ type counters struct {
 	udpResends, udpDuplicates, udpStale uint64
 	// Zero-copy sends (-Z) made, completed, and of those copied.
 	zcSends, zcDone, zcCopied uint64
+	zcMapped                  uint64 // -z: bytes received mapped, not copied
 }
 
 func (c *counters) add(o *counters) {
@@ -107,6 +111,7 @@ func (c *counters) add(o *counters) {
 	c.zcSends += o.zcSends
 	c.zcDone += o.zcDone
 	c.zcCopied += o.zcCopied
+	c.zcMapped += o.zcMapped
 }
 
 // ticker is a flow with a timer: a udp_rr client resends a request that
@@ -209,6 +214,7 @@ func (w *worker) setup() error {
 	if s.opts.ZeroCopy {
 		w.sendFlags |= unix.MSG_ZEROCOPY
 	}
+	w.rxZerocopy = s.opts.RxZeroCopy && (w.hooks == nil || w.hooks.RecvMsg == nil)
 	if s.opts.EdgeTrigger {
 		w.readBurst, w.writeBurst = math.MaxInt32, math.MaxInt32
 	}
