@@ -130,7 +130,7 @@ func (f *crrClient) receive(w *worker) error {
 		return nil
 	}
 	w.c.transactions++
-	w.recordLatency(w.stamp() - timeDuration(f.startAt))
+	w.recordLatency(f.id, w.stamp()-timeDuration(f.startAt))
 	// The socket has SO_LINGER 0 unless --time-wait, as neper's do: it
 	// closes with a reset, leaving no TIME_WAIT, so that tens of
 	// thousands of connections a second do not exhaust the ports or slow

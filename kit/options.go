@@ -177,6 +177,12 @@ type Options struct {
 	// unit ("" is DefaultThroughputUnit, Mbit/s).
 	ThroughputUnit string
 	Warmup         time.Duration // --warmup
+	// LogRTT (--log-rtt) is where an rr client writes every
+	// transaction's round trip, as neper's (see WriteRTTLog); "" for
+	// none. LogRTTPerFlow (--logrtt-entries-per-flow) caps the entries a
+	// flow logs (0: DefaultLogRTTPerFlow).
+	LogRTT        string
+	LogRTTPerFlow int
 	// StimeUseProc (-S/--stime-use-proc) reports the machine's system,
 	// IRQ and softIRQ time from /proc/stat since the side started as the
 	// side's system time: the kernel work a run causes off its own
@@ -187,6 +193,14 @@ type Options struct {
 	JSON        bool // --json
 	GoBench     bool // --gobench: one Go benchmark line (see WriteGoBench)
 	LogToStderr bool // -V
+}
+
+// logRTTPerFlow is --logrtt-entries-per-flow or its default.
+func (o *Options) logRTTPerFlow() int {
+	if o.LogRTTPerFlow > 0 {
+		return o.LogRTTPerFlow
+	}
+	return DefaultLogRTTPerFlow
 }
 
 // maxNumPorts bounds --num-ports: every server worker opens a listener
@@ -392,6 +406,12 @@ func (o *Options) Validate() error {
 		} else if err := ValidThroughputUnit(o.ThroughputUnit); err != nil {
 			bad("--throughput-opt", "%v", err)
 		}
+	}
+	if o.LogRTT != "" && !o.Workload.IsRR() {
+		bad("--log-rtt", "logs the round trips of rr workloads, not %s", o.Workload)
+	}
+	if o.LogRTTPerFlow < 0 {
+		bad("--logrtt-entries-per-flow", "must be positive, got %d", o.LogRTTPerFlow)
 	}
 	if o.Warmup < 0 {
 		bad("--warmup", "must not be negative, got %v", o.Warmup)

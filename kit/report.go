@@ -88,6 +88,8 @@ func (o *Options) OptionPairs() []KV {
 		{"interval", seconds(o.Interval)},
 		{"all_samples", o.AllSamples},
 		{"percentiles", pct},
+		{"log_rtt", o.LogRTT},
+		{"logrtt_entries_per_flow", i(o.logRTTPerFlow())},
 		{"warmup", seconds(o.Warmup)},
 	}
 }
@@ -161,6 +163,9 @@ func (r *Result) ResultPairs() []KV {
 	if r.Options.ZeroCopy {
 		kv = append(kv, KV{"zerocopy_sends", u(r.ZerocopySends)}, KV{"zerocopy_completions", u(r.ZerocopyCompletions)},
 			KV{"zerocopy_copied", u(r.ZerocopyCopied)})
+	}
+	if r.Options.LogRTT != "" && r.Side == ClientSide && r.Options.Workload.IsRR() {
+		kv = append(kv, KV{"rtt_transactions_logged", strconv.Itoa(len(r.RTTLog))})
 	}
 	if r.Options.RxZeroCopy {
 		kv = append(kv, KV{"rx_zerocopy_bytes", u(r.RxZerocopyBytes)})
@@ -259,7 +264,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 // textKeys are the keys whose values are text whatever they look like.
 var textKeys = map[string]bool{
 	"workload": true, "host": true, "local_host": true, "congestion_control": true,
-	"all_samples": true, "percentiles": true, "interrupted": true, "throughput_opt": true, "throughput_units": true,
+	"all_samples": true, "percentiles": true, "interrupted": true, "throughput_opt": true, "throughput_units": true, "log_rtt": true,
 }
 
 // pairsToMap gives each key a fixed JSON type: text keys are strings,

@@ -188,6 +188,9 @@ type Result struct {
 	// end or the server's stop, so a server's last sample does not count
 	// its drain and may be below its totals.
 	Samples []Sample
+	// RTTLog is an rr client's --log-rtt log: every transaction's round
+	// trip, up to --logrtt-entries-per-flow a flow.
+	RTTLog []RTTEntry
 	// WorkerSamples are the same, one per worker per interval.
 	WorkerSamples []Sample
 	// Workers are each worker's totals over the whole run, in worker
@@ -231,6 +234,9 @@ func (s *sideRun) collect(r *Result) {
 		tcp.add(&w.tcp)
 		lat.Merge(&w.lat)
 		r.WorkerSamples = append(r.WorkerSamples, w.samples...)
+		if w.rtts != nil {
+			r.RTTLog = append(r.RTTLog, w.rtts.entries...)
+		}
 		r.Workers = append(r.Workers, WorkerFigures{
 			Worker: w.id, Transactions: w.c.transactions,
 			BytesRead: w.c.bytesRead, BytesWritten: w.c.bytesWritten,

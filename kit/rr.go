@@ -115,7 +115,7 @@ func (f *rrClient) receive(w *worker) error {
 		return nil
 	}
 	w.c.transactions++
-	w.recordLatency(w.stamp() - timeDuration(f.sentAt))
+	w.recordLatency(f.id, w.stamp()-timeDuration(f.sentAt))
 	if f.quota > 0 {
 		f.quota--
 		if f.quota == 0 {

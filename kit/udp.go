@@ -332,7 +332,7 @@ func (f *udpClient) response(w *worker) error {
 		f.answered |= 1
 		f.waiting = false
 		w.c.transactions++
-		w.recordLatency(w.stamp() - f.sentAt)
+		w.recordLatency(f.id, w.stamp()-f.sentAt)
 		if f.quota > 0 {
 			if f.quota--; f.quota == 0 {
 				f.running = false

@@ -50,6 +50,8 @@ type worker struct {
 	// unless --no-cork, as neper's. recvFlags those of every data read:
 	// MSG_TRUNC with --skip-rx-copy.
 	sendFlags, recvFlags int
+	// rtts is a client's --log-rtt log (nil without it).
+	rtts *rttLog
 	// rxZerocopy: stream reads map the received pages (-z), when no hook
 	// replaces the read.
 	rxZerocopy bool
@@ -213,6 +215,9 @@ func (w *worker) setup() error {
 	}
 	if s.opts.ZeroCopy {
 		w.sendFlags |= unix.MSG_ZEROCOPY
+	}
+	if s.opts.LogRTT != "" && s.side == ClientSide && s.opts.Workload.IsRR() {
+		w.rtts = newRTTLog(s.opts.logRTTPerFlow())
 	}
 	w.rxZerocopy = s.opts.RxZeroCopy && (w.hooks == nil || w.hooks.RecvMsg == nil)
 	if s.opts.EdgeTrigger {
@@ -545,8 +550,11 @@ func (w *worker) stamp() time.Duration {
 	return w.now
 }
 
-// recordLatency adds one transaction's latency.
-func (w *worker) recordLatency(d time.Duration) {
+// recordLatency adds the latency of one transaction of flow id.
+func (w *worker) recordLatency(id int, d time.Duration) {
+	if w.rtts != nil {
+		w.rtts.add(w.id, id, w.now-w.start, d)
+	}
 	w.interval.Add(int64(d))
 	if w.intervalHist != nil {
 		w.intervalHist.Record(int64(d))

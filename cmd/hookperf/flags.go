@@ -225,6 +225,21 @@ var flagSpecs = []flagSpec{
 		return nil
 	}},
 	{"S", "stime-use-proc", noValue, "", "system time = the machine's system+IRQ+softIRQ time from /proc/stat (an otherwise idle machine only)", boolFlag(func(c *config) *bool { return &c.opts.StimeUseProc })},
+	{"", "log-rtt", optionalValue, "FILE", "rr client: every transaction's round trip, as neper's (default rtt_samples.txt; comma-separated when FILE ends in .csv)", func(c *config, v string) error {
+		if v == "" {
+			v = kit.DefaultLogRTTFile
+		}
+		c.opts.LogRTT = v
+		return nil
+	}},
+	{"", "logrtt-entries-per-flow", needsValue, "N", "--log-rtt: at most N round trips a flow (default 10000)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a count of entries (1 or more)", v)
+		}
+		c.opts.LogRTTPerFlow = n
+		return nil
+	}},
 	{"", "warmup", needsValue, "SECONDS", "leave the first seconds out of the headline figures", secondsFlag(func(c *config) *time.Duration { return &c.opts.Warmup })},
 	{"", "script", needsValue, "FILE", "Lua script with hooks", func(c *config, v string) error { c.script = v; return nil }},
 	{"", "script-arg", needsValue, "KEY=VALUE", "a value for the script's args table (repeatable)", func(c *config, v string) error {

@@ -103,14 +103,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	// -A is opened before any traffic, so that a path that cannot be
-	// written is a usage error; the samples are written at the end.
-	var samples *samplesFile
-	if o.AllSamples != "" {
-		if samples, err = openSamples(o.AllSamples); err != nil {
-			printError(stderr, err)
-			return exitUsage
-		}
+	// -A's and --log-rtt's files are opened before any traffic, so that a
+	// path that cannot be written is a usage error; they are written at
+	// the end.
+	var outputs outputFiles
+	if err := openOutputs(&outputs, &o, c.local); err != nil {
+		outputs.discardAll()
+		printError(stderr, err)
+		return exitUsage
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -148,13 +148,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if measured && res != nil && !splitServer() {
 		// What was measured before the interrupt, or before the script's
 		// code after run() had to be stopped, is reported all the same.
-		if rerr := report(stdout, res, samples); rerr != nil {
+		if rerr := report(stdout, res, outputs); rerr != nil {
 			printError(stderr, rerr)
 		}
 	}
 	if err != nil {
 		if !measured {
-			samples.discard()
+			outputs.discardAll()
 		}
 		if !(splitServer() && in != nil && in.Peer) {
 			// (The client of a split --local run says it was interrupted.)
@@ -163,10 +163,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitStatus(err)
 	}
 	if splitServer() {
-		samples.discard()
+		outputs.discardAll()
 		return exitOK
 	}
-	if err := report(stdout, res, samples); err != nil {
+	if err := report(stdout, res, outputs); err != nil {
 		printError(stderr, err)
 		return exitRun
 	}
@@ -282,9 +282,27 @@ func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client 
 	return lr.Client.Kit, err
 }
 
+// openOutputs opens the files the options name: -A's samples and, on an
+// rr client (or --local), --log-rtt's round trips.
+func openOutputs(outputs *outputFiles, o *kit.Options, local bool) error {
+	if o.AllSamples != "" {
+		if err := outputs.open("-A/--all-samples", o.AllSamples, kit.WriteSamplesCSV); err != nil {
+			return err
+		}
+	}
+	if o.LogRTT != "" && (o.Client || local) && o.Workload.IsRR() {
+		name := o.LogRTT
+		write := func(w io.Writer, r *kit.Result) error { return kit.WriteRTTLog(w, name, r) }
+		if err := outputs.open("--log-rtt", name, write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // report prints the result as key=value lines or JSON, then writes the
-// -A samples (samples may be nil).
-func report(stdout io.Writer, res *kit.Result, samples *samplesFile) error {
+// output files (-A, --log-rtt).
+func report(stdout io.Writer, res *kit.Result, outputs outputFiles) error {
 	var err error
 	switch {
 	case res.Options.JSON:
@@ -294,7 +312,7 @@ func report(stdout io.Writer, res *kit.Result, samples *samplesFile) error {
 	default:
 		err = kit.WriteKeyValues(stdout, res)
 	}
-	if serr := samples.write(res); err == nil {
+	if serr := outputs.writeAll(res); err == nil {
 		err = serr
 	}
 	return err

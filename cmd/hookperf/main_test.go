@@ -587,3 +587,56 @@ if is_server() then print("server script done") else print("client script done")
 	assert.Equal(t, tooMany.code, 2, "%s", tooMany)
 	assert.Assert(t, strings.HasPrefix(tooMany.stderr, "hookperf: -F/--num-flows: "), "%s", tooMany)
 }
+
+// TestLogRTT: --log-rtt writes neper's per-transaction RTT log: a header
+// and one line per transaction up to --logrtt-entries-per-flow a flow,
+// space-separated (comma-separated for .csv), and the report counts them;
+// each flow's lines are its own, in the order they completed.
+func TestLogRTT(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, flag, file, sep string
+		cap, flows, txns      int // entries a flow, flows, transactions in all
+		want                  int
+	}{
+		{"default name, capped", "--log-rtt", "rtt_samples.txt", " ", 50, 2, 300, 100},
+		{"csv, under the cap", "--log-rtt=rtt.csv", "rtt.csv", ",", 1000, 3, 300, 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			args := []string{"tcp_rr", "--local", "-l", "-" + strconv.Itoa(tc.txns), "-F", strconv.Itoa(tc.flows), tc.flag,
+				"--logrtt-entries-per-flow", strconv.Itoa(tc.cap)}
+			r := startBin(t, hookperfBin, dir, args...).wait(procTimeout)
+			assert.Equal(t, r.code, 0, "%s", r)
+			kv := parseKV(t, r.stdout)
+			assert.Equal(t, kv["rtt_transactions_logged"], strconv.Itoa(tc.want))
+			b, err := os.ReadFile(filepath.Join(dir, tc.file))
+			assert.NilError(t, err)
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			assert.Equal(t, len(lines), 1+tc.want, "header and an entry per logged transaction")
+			header := strings.Fields(strings.ReplaceAll(lines[0], ",", " "))
+			assert.DeepEqual(t, header, []string{"timestamp", "thread_id", "flow_id", "rtt"})
+			perFlow := map[string]int{}
+			last := map[string]float64{}
+			for _, line := range lines[1:] {
+				f := strings.Split(line, tc.sep)
+				if tc.sep == " " {
+					f = strings.Fields(line)
+				}
+				assert.Equal(t, len(f), 4, "line %q", line)
+				at, err1 := strconv.ParseFloat(strings.TrimSpace(f[0]), 64)
+				rtt, err2 := strconv.ParseFloat(strings.TrimSpace(f[3]), 64)
+				assert.Assert(t, err1 == nil && err2 == nil && rtt > 0 && rtt < 1, "line %q", line)
+				flow := strings.TrimSpace(f[2])
+				assert.Assert(t, at >= last[flow], "flow %s goes back in time at %q", flow, line)
+				last[flow] = at
+				perFlow[flow]++
+			}
+			assert.Equal(t, len(perFlow), tc.flows)
+			for flow, n := range perFlow {
+				assert.Assert(t, n <= tc.cap, "flow %s logged %d, cap %d", flow, n, tc.cap)
+			}
+		})
+	}
+}

@@ -61,8 +61,9 @@ func runLocalSplit(ctx context.Context, args []string, o kit.Options, runClient 
 	defer r.Close()
 	var serverArgs []string
 	for _, a := range args {
-		// The client writes the report and the samples; the server only serves.
-		if a != "--local" && !strings.HasPrefix(a, "-A") && !strings.HasPrefix(a, "--all-samples") {
+		// The client writes the report, the samples and the RTT log; the
+		// server only serves.
+		if a != "--local" && !strings.HasPrefix(a, "-A") && !strings.HasPrefix(a, "--all-samples") && !strings.HasPrefix(a, "--log-rtt") {
 			serverArgs = append(serverArgs, a)
 		}
 	}
