@@ -331,19 +331,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "a server runs without -c and serves one test; a client runs with -c -H HOST; --local runs both")
 	fmt.Fprintln(w, "       hookperf ab WORKLOAD [flags] --b FLAGS   (A/B in interleaved rounds, a verdict: hookperf ab --help)")
 	fmt.Fprintln(w, "       hookperf compare [flags] OLD NEW   (regression gating of two sets of runs: hookperf compare --help)")
-	fmt.Fprintln(w, "\nflags:")
-	for _, f := range flagSpecs {
-		name := "    --" + f.long
-		if f.short != "" {
-			name = "-" + f.short + ", --" + f.long
-		}
-		switch f.kind {
-		case needsValue:
-			name += " " + f.arg
-		case optionalValue:
-			name += "[=" + f.arg + "]"
-		}
-		fmt.Fprintf(w, "  %-32s %s\n", name, f.help)
-	}
+	fmt.Fprintln(w, "\nflags, by where they apply; [neper] flags mean what neper's do, [rushit] rushit's, [hookperf] are hookperf's own:")
+	writeFlagHelp(w)
 	fmt.Fprintln(w, "\nexit status: 0 done, 1 the run failed, 2 usage or script error, 130/143 interrupted by SIGINT/SIGTERM (the report so far is printed), n from a script's os.exit(n)")
 }
