@@ -120,7 +120,7 @@ var flagSpecs = []flagSpec{
 	{"6", "ipv6", noValue, "", "use IPv6 (not with -4)", func(c *config, _ string) error { return c.setFamily(kit.IPv6) }},
 	{"", "magic", needsValue, "N", "magic number both sides must share (default 42)", uint32Flag(func(c *config) *uint32 { return &c.opts.Magic })},
 	{"", "reuseport", noValue, "", "UDP server threads share one port (SO_REUSEPORT)", boolFlag(func(c *config) *bool { return &c.opts.ReusePort })},
-	{"", "reuseaddr", noValue, "", "SO_REUSEADDR on listening sockets", boolFlag(func(c *config) *bool { return &c.opts.ReuseAddr })},
+	{"", "reuseaddr", noValue, "", "SO_REUSEADDR on listening sockets; -R on stream workloads, as neper", boolFlag(func(c *config) *bool { return &c.opts.ReuseAddr })},
 	{"F", "num-flows", needsValue, "N", "flows (connections) in all", intFlag(func(c *config) *int { return &c.opts.NumFlows })},
 	{"T", "num-threads", needsValue, "N", "worker threads (a client: at most -F)", intFlag(func(c *config) *int { return &c.opts.NumThreads })},
 	{"", "num-clients", needsValue, "N", "clients a server waits for", intFlag(func(c *config) *int { return &c.opts.NumClients })},
@@ -145,11 +145,11 @@ var flagSpecs = []flagSpec{
 	{"s", "suicide-length", needsValue, "SECONDS", "abort the whole run after this long (0: never)", secondsFlag(func(c *config) *time.Duration { return &c.opts.SuicideLength })},
 	{"B", "buffer-size", needsValue, "BYTES", "buffer size (default 16384; udp_stream: 1400, one datagram that fits a 1500-byte MTU)", intFlag(func(c *config) *int { return &c.opts.BufferSize })},
 	{"Q", "request-size", needsValue, "BYTES", "request size (rr)", intFlag(func(c *config) *int { return &c.opts.RequestSize })},
-	{"R", "response-size", needsValue, "BYTES", "response size (rr)", intFlag(func(c *config) *int { return &c.opts.ResponseSize })},
+	{"R", "response-size", needsValue, "BYTES", "response size (rr; on stream workloads -R is --reuseaddr, as neper)", intFlag(func(c *config) *int { return &c.opts.ResponseSize })},
 	{"r", "enable-read", noValue, "", "this side reads (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableRead })},
 	{"w", "enable-write", noValue, "", "this side writes (stream)", boolFlag(func(c *config) *bool { return &c.opts.EnableWrite })},
 	{"M", "enable-tcp-maerts", noValue, "", "tcp_stream: the server writes and the client reads (netperf's TCP_MAERTS); overrides -r and -w", boolFlag(func(c *config) *bool { return &c.maerts })},
-	{"", "mark", needsValue, "N", "SO_MARK of every data socket, for policy routing (needs CAP_NET_ADMIN)", uint32Flag(func(c *config) *uint32 { return &c.opts.Mark })},
+	{"", "mark", needsValue, "N", "SO_MARK of every data socket, for policy routing (needs CAP_NET_ADMIN); -M N on every workload but tcp_stream, as neper", uint32Flag(func(c *config) *uint32 { return &c.opts.Mark })},
 	{"E", "edge-trigger", noValue, "", "edge-triggered epoll", boolFlag(func(c *config) *bool { return &c.opts.EdgeTrigger })},
 	{"D", "delay", needsValue, "NS", "pause between writes of a flow: nanoseconds, or with a unit (ns, us, ms, s)", func(c *config, v string) error {
 		d, err := parseDelay(v)
@@ -258,6 +258,31 @@ var flagSpecs = []flagSpec{
 	{"h", "help", noValue, "", "this help", boolFlag(func(c *config) *bool { return &c.help })},
 }
 
+// workloadShorts are neper's letters whose flag depends on the tool: -M
+// is TCP_MAERTS to tcp_stream and SO_MARK to the others, -R the response
+// size to the rr tools and SO_REUSEADDR to the stream ones.
+var workloadShorts = map[kit.Workload]map[string]string{
+	kit.TCPRR:     {"M": "mark"},
+	kit.TCPCRR:    {"M": "mark"},
+	kit.UDPRR:     {"M": "mark"},
+	kit.TCPStream: {"R": "reuseaddr"},
+	kit.UDPStream: {"M": "mark", "R": "reuseaddr"},
+}
+
+// scanWorkload finds the workload among the arguments before they are
+// parsed (it may come after the flags): the first that names one.
+func scanWorkload(args []string) kit.Workload {
+	for _, a := range args {
+		if a == "--" {
+			continue
+		}
+		if w, err := kit.ParseWorkload(a); err == nil {
+			return w
+		}
+	}
+	return ""
+}
+
 // parseArgs parses `WORKLOAD [flags]` (the workload may also come after
 // the flags) into a config. Every problem is reported, one per line.
 func parseArgs(args []string) (*config, error) {
@@ -271,6 +296,11 @@ func parseArgs(args []string) (*config, error) {
 			byShort[f.short] = f
 		}
 		byLong[f.long] = f
+	}
+	// neper's letters that mean one thing to some of its tools and
+	// another to the others (-M, -R) follow the workload.
+	for short, long := range workloadShorts[scanWorkload(args)] {
+		byShort[short] = byLong[long]
 	}
 	var sets []func() // applied after the defaults of the workload are known
 	apply := func(f *flagSpec, name, v string) {
@@ -383,7 +413,7 @@ func parseArgs(args []string) (*config, error) {
 	}
 	if c.maerts {
 		if c.opts.Workload != kit.TCPStream {
-			errs = append(errs, fmt.Errorf("-M/--enable-tcp-maerts applies to tcp_stream, not %s (neper's other tools read -M as SO_MARK: here that is --mark N)", workload))
+			errs = append(errs, fmt.Errorf("--enable-tcp-maerts applies to tcp_stream, not %s (there -M is SO_MARK, as neper's)", workload))
 		}
 		// As neper: the client only reads, the server only writes. --local
 		// takes the client's options (its server writes for a client

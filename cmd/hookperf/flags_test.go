@@ -64,6 +64,11 @@ func TestParseArgs(t *testing.T) {
 			c.maerts, c.local, c.opts.EnableRead, c.opts.EnableWrite = true, true, true, false
 		})},
 		{"--mark", []string{"udp_rr", "--mark", "0x10"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Mark = 16 })},
+		// neper's letters that differ by tool.
+		{"-M is the mark on tcp_rr", []string{"tcp_rr", "-M", "7"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Mark = 7 })},
+		{"-M is the mark on udp_stream", []string{"-M5", "udp_stream"}, wantConfig(kit.UDPStream, func(c *config) { c.opts.Mark = 5 })},
+		{"-R is reuseaddr on tcp_stream", []string{"tcp_stream", "-R"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.ReuseAddr = true })},
+		{"-R is the response size on tcp_crr", []string{"tcp_crr", "-R", "64"}, wantConfig(kit.TCPCRR, func(c *config) { c.opts.ResponseSize = 64 })},
 
 		// neper's socket options.
 		{"--no-delay", []string{"tcp_rr", "--no-delay"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.NoDelay = true })},
@@ -214,7 +219,8 @@ func TestParseArgsErrors(t *testing.T) {
 		{"--script-arg= without =", []string{"tcp_rr", "--script-arg=novalue"}, []string{`--script-arg: "novalue" is not key=value`}},
 		{"two workloads", []string{"tcp_rr", "udp_rr"}, []string{`unexpected argument "udp_rr" (the workload is tcp_rr)`}},
 		{"stray argument", []string{"tcp_rr", "-F", "2", "3"}, []string{`unexpected argument "3"`}},
-		{"-M outside tcp_stream", []string{"udp_stream", "-M"}, []string{"-M/--enable-tcp-maerts applies to tcp_stream, not udp_stream (neper's other tools read -M as SO_MARK: here that is --mark N)"}},
+		{"-M is the mark outside tcp_stream", []string{"udp_stream", "-M"}, []string{"-M needs a value (N)"}},
+		{"--enable-tcp-maerts outside tcp_stream", []string{"udp_stream", "--enable-tcp-maerts"}, []string{"--enable-tcp-maerts applies to tcp_stream, not udp_stream"}},
 		{"--mark too large", []string{"tcp_rr", "--mark", "4294967296"}, []string{`--mark: "4294967296" is not a 32-bit number`}},
 		{"-A's file after a space", []string{"tcp_rr", "-A", "s.csv"}, []string{`unexpected argument "s.csv" (-A/--all-samples takes its FILE attached: -A=s.csv or --all-samples=s.csv)`}},
 		{"--all-samples' file after a space", []string{"tcp_rr", "--all-samples", "s.csv"}, []string{`unexpected argument "s.csv" (-A/--all-samples takes its FILE attached`}},
@@ -382,8 +388,14 @@ func TestParseArgsEveryFlag(t *testing.T) {
 				forms = append(forms, []string{"-" + f.short}, []string{"-" + f.short + v}, []string{"-" + f.short + "=" + v})
 			}
 		}
+		// A letter that means another flag to tcp_stream (-R) is tried
+		// where it means this one.
+		workload := "tcp_stream"
+		if long, ok := workloadShorts[kit.TCPStream][f.short]; ok && long != f.long {
+			workload = "tcp_rr"
+		}
 		for _, form := range forms {
-			args := append([]string{"tcp_stream"}, form...)
+			args := append([]string{workload}, form...)
 			_, err := parseArgs(args)
 			assert.NilError(t, err, "parseArgs(%q)", args)
 		}
