@@ -352,9 +352,6 @@ func (o *Options) Validate() error {
 		bad("--min-rto", "must not be negative, got %v", o.MinRTO)
 	}
 	if o.Workload.IsUDP() {
-		if o.MaxPacingRate != 0 {
-			bad("-m/--max-pacing-rate", "applies to TCP workloads, not %s", o.Workload)
-		}
 		if o.CongestionControl != "" {
 			bad("--congestion-control", "applies to TCP workloads, not %s", o.Workload)
 		}

@@ -92,6 +92,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"udp_stream largest datagram", UDPStream, func(o *Options) { o.BufferSize = 65507 }},
 		{"request size is not checked in a stream", TCPStream, func(o *Options) { o.RequestSize, o.ResponseSize = 0, 0 }},
 		{"pacing and congestion control on tcp", TCPStream, func(o *Options) { o.MaxPacingRate, o.CongestionControl = 1e9, "bbr" }},
+		{"pacing on udp, as neper (fq paces any socket)", UDPStream, func(o *Options) { o.MaxPacingRate = 1e6 }},
 		{"15-byte congestion control name", TCPRR, func(o *Options) { o.CongestionControl = strings.Repeat("c", 15) }},
 		{"1ms interval", TCPRR, func(o *Options) { o.Interval = time.Millisecond }},
 		{"percentiles up to 100", TCPRR, func(o *Options) { o.Percentiles = []float64{0.001, 50, 99.999, 100} }},
@@ -160,8 +161,8 @@ func TestValidateRejects(t *testing.T) {
 		{"zero udp timeout", UDPRR, func(o *Options) { o.UDPTimeout = 0 }, "--udp-timeout"},
 		{"sub-millisecond udp timeout", UDPRR, func(o *Options) { o.UDPTimeout = 999 * time.Microsecond }, "--udp-timeout"},
 		{"negative min-rto", TCPRR, func(o *Options) { o.MinRTO = -time.Millisecond }, "--min-rto"},
-		{"pacing rate on udp_rr", UDPRR, func(o *Options) { o.MaxPacingRate = 1e6 }, "-m/--max-pacing-rate"},
-		{"pacing rate on udp_stream", UDPStream, func(o *Options) { o.MaxPacingRate = 1 }, "-m/--max-pacing-rate"},
+		{"TCP_NODELAY on udp_rr", UDPRR, func(o *Options) { o.NoDelay = true }, "--no-delay"},
+		{"TCP Fast Open on udp_stream", UDPStream, func(o *Options) { o.TCPFastOpen = true }, "-X/--tcp-fastopen"},
 		{"congestion control on udp", UDPStream, func(o *Options) { o.CongestionControl = "bbr" }, "--congestion-control"},
 		{"congestion control name too long", TCPStream, func(o *Options) { o.CongestionControl = strings.Repeat("c", 16) }, "--congestion-control"},
 		{"zero interval", TCPRR, func(o *Options) { o.Interval = 0 }, "-I/--interval"},
@@ -231,7 +232,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	o.NumFlows = 0
 	o.DataPort = -1
 	o.RequestSize = 0
-	o.MaxPacingRate = 1000
+	o.NoDelay = true
 	o.Interval = 0
 	o.Warmup = -time.Second
 	err := o.Validate()
@@ -246,7 +247,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		}
 		flags = append(flags, flag)
 	}
-	want := []string{"-P/--port", "-F/--num-flows", "-Q/--request-size", "-m/--max-pacing-rate", "-I/--interval", "--warmup"}
+	want := []string{"-P/--port", "-F/--num-flows", "-Q/--request-size", "--no-delay", "-I/--interval", "--warmup"}
 	if diff := cmp.Diff(want, flags); diff != "" {
 		t.Errorf("flags named by Validate() mismatch (-want +got):\n%s", diff)
 	}

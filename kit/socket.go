@@ -84,6 +84,12 @@ func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 			return fmt.Errorf("--freebind: setsockopt IP_FREEBIND: %w", err)
 		}
 	}
+	if o.MaxPacingRate > 0 {
+		// UDP too: the fq qdisc paces any socket's packets by it.
+		if err := unix.SetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_MAX_PACING_RATE, o.MaxPacingRate); err != nil {
+			return fmt.Errorf("setsockopt SO_MAX_PACING_RATE %d: %w", o.MaxPacingRate, err)
+		}
+	}
 	if ai.SockType == unix.SOCK_STREAM {
 		if o.Client && !o.TimeWait {
 			l := unix.Linger{Onoff: 1}
@@ -105,11 +111,6 @@ func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 			us := int(o.TCPTxDelay / time.Microsecond)
 			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, tcpTxDelay, us); err != nil {
 				return privError(fmt.Sprintf("-t/--tcp-tx-delay: setsockopt TCP_TX_DELAY %d", us), err)
-			}
-		}
-		if o.MaxPacingRate > 0 {
-			if err := unix.SetsockoptUint64(fd, unix.SOL_SOCKET, unix.SO_MAX_PACING_RATE, o.MaxPacingRate); err != nil {
-				return fmt.Errorf("setsockopt SO_MAX_PACING_RATE %d: %w", o.MaxPacingRate, err)
 			}
 		}
 		if o.MinRTO > 0 {

@@ -282,7 +282,6 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"tcp_rr", "--maxevents", "0"}, "--maxevents"},
 		{[]string{"tcp_rr", "--listen-backlog", "0"}, "--listen-backlog"},
 		{[]string{"tcp_rr", "--min-rto", "-1"}, "--min-rto"},
-		{[]string{"udp_rr", "-m", "1M"}, "-m/--max-pacing-rate"},
 		{[]string{"udp_rr", "--udp-timeout", "0"}, "--udp-timeout"},
 		{[]string{"udp_stream", "--congestion-control", "cubic"}, "--congestion-control"},
 		{[]string{"udp_rr", "--no-delay"}, "--no-delay"},

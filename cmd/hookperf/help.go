@@ -59,13 +59,13 @@ var flagPlaces = map[string]flagPlace{
 	"wait-start": {groupCommon, fromNeper}, "suicide-length": {groupCommon, fromNeper}, "maxevents": {groupCommon, fromNeper},
 	"nonblocking": {groupCommon, fromNeper}, "pin-cpu": {groupCommon, fromNeper}, "dry-run": {groupCommon, fromNeper},
 	"listen-backlog": {groupCommon, fromNeper}, "test-length": {groupCommon, fromNeper}, "buffer-size": {groupCommon, fromNeper},
-	"delay": {groupCommon, fromNeper}, "time-wait": {groupCommon, fromNeper},
+	"delay": {groupCommon, fromNeper}, "max-pacing-rate": {groupCommon, fromNeper}, "time-wait": {groupCommon, fromNeper},
 	"debug": {groupCommon, fromNeper}, "freebind": {groupCommon, fromNeper}, "interval": {groupCommon, fromNeper},
 	"all-samples": {groupCommon, fromNeper}, "stime-use-proc": {groupCommon, fromNeper},
 	"mark": {groupCommon, fromNeper}, "reuseport": {groupCommon, fromHookperf}, "spin": {groupCommon, fromHookperf},
 	"warmup": {groupCommon, fromHookperf},
 
-	"num-ports": {groupTCP, fromNeper}, "max-pacing-rate": {groupTCP, fromNeper}, "tcp-fastopen": {groupTCP, fromNeper}, "tcp-tx-delay": {groupTCP, fromNeper},
+	"num-ports": {groupTCP, fromNeper}, "tcp-fastopen": {groupTCP, fromNeper}, "tcp-tx-delay": {groupTCP, fromNeper},
 	"no-delay": {groupTCP, fromNeper}, "congestion-control": {groupTCP, fromNeper}, "async-connect": {groupTCP, fromNeper},
 	"min-rto": {groupTCP, fromRushit},
 
