@@ -165,7 +165,8 @@ type Options struct {
 	// TimeWait (--time-wait) lets a client close its data sockets
 	// gracefully, so that they enter TIME_WAIT. Without it a client's
 	// data sockets have SO_LINGER 0 from their creation and close with a
-	// reset, as neper's do.
+	// reset, as neper's do. UDP has no TIME_WAIT: there it changes
+	// nothing (accepted, as neper accepts it).
 	TimeWait bool
 
 	// Statistics.
@@ -363,9 +364,6 @@ func (o *Options) Validate() error {
 		}
 		if o.TCPTxDelay != 0 {
 			bad("-t/--tcp-tx-delay", "TCP_TX_DELAY applies to TCP workloads, not %s", o.Workload)
-		}
-		if o.TimeWait {
-			bad("--time-wait", "a UDP socket has no TIME_WAIT (%s)", o.Workload)
 		}
 	}
 	if o.ZeroCopy && o.Workload != TCPStream {

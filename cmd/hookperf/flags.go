@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,18 +14,15 @@ import (
 
 // config is a parsed command line.
 type config struct {
-	opts    kit.Options
-	local   bool
-	help    bool
-	version bool
-	maerts  bool // -M: set -r/-w for a TCP_MAERTS stream once the side is known
-	nolog   bool // --nolog: accepted for neper's command lines; hookperf keeps no log file
-	// asyncConnect (--async-connect): neper's non-blocking connect, which
-	// hookperf always makes; refused where neper has no such flag (UDP).
-	asyncConnect bool
-	script       string
-	scriptArgs   []string
-	args         []string // the command line as given, for a split --local run
+	opts       kit.Options
+	local      bool
+	help       bool
+	version    bool
+	maerts     bool // -M: set -r/-w for a TCP_MAERTS stream once the side is known
+	nolog      bool // --nolog: accepted for neper's command lines; hookperf keeps no log file
+	script     string
+	scriptArgs []string
+	args       []string // the command line as given, for a split --local run
 }
 
 // flagKind says whether a flag takes a value.
@@ -192,7 +190,7 @@ var flagSpecs = []flagSpec{
 		c.opts.TCPTxDelay = time.Duration(n) * time.Microsecond
 		return nil
 	}},
-	{"", "async-connect", noValue, "", "non-blocking connect (always so in hookperf)", func(c *config, _ string) error { c.asyncConnect = true; return nil }},
+	{"", "async-connect", noValue, "", "non-blocking connect (always so in hookperf)", func(*config, string) error { return nil }},
 	{"X", "tcp-fastopen", noValue, "", "TCP Fast Open: the client's requests ride on the SYN once it has a cookie (net.ipv4.tcp_fastopen: 1 on the client, 2 on the server)", boolFlag(func(c *config) *bool { return &c.opts.TCPFastOpen })},
 	{"Z", "zerocopy", noValue, "", "tcp_stream: send with MSG_ZEROCOPY and count the completions (zerocopy_sends, zerocopy_completions, zerocopy_copied)", boolFlag(func(c *config) *bool { return &c.opts.ZeroCopy })},
 	{"z", "rx-zerocopy", noValue, "", "tcp_stream: receive with TCP_ZEROCOPY_RECEIVE, the pages mapped, not copied (not with --skip-rx-copy; a recv hook's reads still copy)", boolFlag(func(c *config) *bool { return &c.opts.RxZeroCopy })},
@@ -258,6 +256,35 @@ var flagSpecs = []flagSpec{
 	{"h", "help", noValue, "", "this help", boolFlag(func(c *config) *bool { return &c.help })},
 }
 
+// flagWorkloads are the workloads a flag means something to, named as
+// in its error; given to another workload it is refused (status 2), as
+// neper's tools refuse the flags they do not define. A flag not listed
+// applies to every workload, or the options' own checks say where not.
+var flagWorkloads = map[string]struct {
+	what      string
+	workloads []kit.Workload
+}{
+	"request-size":            {"rr workloads (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
+	"response-size":           {"rr workloads (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
+	"percentiles":             {"rr workloads' latencies (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
+	"logrtt-entries-per-flow": {"--log-rtt, of rr workloads (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
+	"enable-read":             {"tcp_stream", []kit.Workload{kit.TCPStream}},
+	"enable-write":            {"tcp_stream", []kit.Workload{kit.TCPStream}},
+	"udp-timeout":             {"udp_rr's resends", []kit.Workload{kit.UDPRR}},
+	"async-connect":           {"TCP workloads' connections", []kit.Workload{kit.TCPRR, kit.TCPCRR, kit.TCPStream}},
+}
+
+var rrWorkloads = []kit.Workload{kit.TCPRR, kit.TCPCRR, kit.UDPRR}
+
+// flagAppliesTo says why flag long means nothing to workload w, if so.
+func flagAppliesTo(long string, w kit.Workload) error {
+	fw, ok := flagWorkloads[long]
+	if !ok || slices.Contains(fw.workloads, w) {
+		return nil
+	}
+	return fmt.Errorf("applies to %s, not %s", fw.what, w)
+}
+
 // workloadShorts are neper's letters whose flag depends on the tool: -M
 // is TCP_MAERTS to tcp_stream and SO_MARK to the others, -R the response
 // size to the rr tools and SO_REUSEADDR to the stream ones.
@@ -302,8 +329,10 @@ func parseArgs(args []string) (*config, error) {
 	for short, long := range workloadShorts[scanWorkload(args)] {
 		byShort[short] = byLong[long]
 	}
-	var sets []func() // applied after the defaults of the workload are known
+	var sets []func()               // applied after the defaults of the workload are known
+	given := map[*flagSpec]string{} // flag → the name it was given by
 	apply := func(f *flagSpec, name, v string) {
+		given[f] = name
 		sets = append(sets, func() {
 			if err := f.set(c, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", name, err))
@@ -402,8 +431,15 @@ func parseArgs(args []string) (*config, error) {
 	} else if _, err := kit.ParseWorkload(workload); err != nil {
 		errs = append(errs, err)
 	}
-	if c.asyncConnect && kit.Workload(workload).IsUDP() {
-		errs = append(errs, fmt.Errorf("--async-connect: %s makes no connections", workload))
+	if w, err := kit.ParseWorkload(workload); err == nil {
+		for i := range flagSpecs { // in flagSpecs' order: a stable message
+			f := &flagSpecs[i]
+			if name, ok := given[f]; ok {
+				if err := flagAppliesTo(f.long, w); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				}
+			}
+		}
 	}
 	if c.nolog && c.opts.LogToStderr {
 		errs = append(errs, errors.New("--nolog and -V/--logtostderr contradict each other: choose one"))

@@ -78,7 +78,7 @@ func TestParseArgs(t *testing.T) {
 		{"-d", []string{"udp_rr", "-d"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Debug = true })},
 		{"--freebind", []string{"tcp_rr", "--freebind"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.FreeBind = true })},
 		{"--nolog", []string{"tcp_rr", "--nolog"}, wantConfig(kit.TCPRR, func(c *config) { c.nolog = true })},
-		{"--async-connect", []string{"tcp_crr", "--async-connect"}, wantConfig(kit.TCPCRR, func(c *config) { c.asyncConnect = true })},
+		{"--async-connect", []string{"tcp_crr", "--async-connect"}, wantConfig(kit.TCPCRR, nil)},
 		{"--num-ports", []string{"tcp_crr", "--num-ports", "4"}, wantConfig(kit.TCPCRR, func(c *config) { c.opts.NumPorts = 4 })},
 		{"--source-port", []string{"tcp_rr", "-c", "--source-port", "30000"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.SourcePort = true, 30000 })},
 		{"--log-rtt alone", []string{"tcp_rr", "--log-rtt"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.LogRTT = "rtt_samples.txt" })},
@@ -233,7 +233,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{"--throughput-opt unknown", []string{"tcp_stream", "--throughput-opt=mbit"}, []string{`--throughput-opt: unknown unit "mbit" (one of b, k, m, g,`}},
 		{"--logrtt-entries-per-flow 0", []string{"tcp_rr", "--logrtt-entries-per-flow", "0"}, []string{`--logrtt-entries-per-flow: "0" is not a count of entries (1 or more)`}},
 		{"--num-ports 0", []string{"tcp_rr", "--num-ports", "0"}, []string{`--num-ports: "0" is not a count of ports (1 or more)`}},
-		{"--async-connect on UDP", []string{"udp_rr", "--async-connect"}, []string{"--async-connect: udp_rr makes no connections"}},
+		{"--async-connect on UDP", []string{"udp_rr", "--async-connect"}, []string{"--async-connect: applies to TCP workloads' connections, not udp_rr"}},
+		{"-Q on a stream", []string{"tcp_stream", "-Q", "10"}, []string{"-Q: applies to rr workloads (tcp_rr, tcp_crr, udp_rr), not tcp_stream"}},
+		{"-w on an rr workload", []string{"tcp_rr", "-w"}, []string{"-w: applies to tcp_stream, not tcp_rr"}},
 		{"--nolog with -V", []string{"tcp_rr", "--nolog", "-V"}, []string{"--nolog and -V/--logtostderr contradict each other"}},
 		{"-c with --local", []string{"-c", "tcp_rr", "--local"}, []string{"--local runs both sides; drop -c"}},
 		{"every problem at once", []string{"--bogus", "-F", "x", "tcp_rr", "udp_rr", "--num-threads"}, []string{
@@ -286,7 +288,6 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"udp_stream", "--congestion-control", "cubic"}, "--congestion-control"},
 		{[]string{"udp_rr", "--no-delay"}, "--no-delay"},
 		{[]string{"udp_stream", "-t", "10"}, "-t/--tcp-tx-delay"},
-		{[]string{"udp_rr", "--time-wait"}, "--time-wait"},
 		{[]string{"tcp_rr", "--wait-start", "2"}, "--wait-start"},
 		{[]string{"udp_stream", "--no-cork"}, "--no-cork"},
 		{[]string{"udp_rr", "-X"}, "-X/--tcp-fastopen"},
@@ -392,6 +393,9 @@ func TestParseArgsEveryFlag(t *testing.T) {
 		workload := "tcp_stream"
 		if long, ok := workloadShorts[kit.TCPStream][f.short]; ok && long != f.long {
 			workload = "tcp_rr"
+		}
+		if fw, ok := flagWorkloads[f.long]; ok {
+			workload = string(fw.workloads[0])
 		}
 		for _, form := range forms {
 			args := append([]string{workload}, form...)
