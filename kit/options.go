@@ -152,7 +152,7 @@ type Options struct {
 	CongestionControl string        // --congestion-control: "" for the default
 	NoDelay           bool          // --no-delay: TCP_NODELAY (no Nagle) on every data socket
 	NoCork            bool          // --no-cork: tcp_stream writes without MSG_MORE (by default they set it, as neper's)
-	ZeroCopy          bool          // -Z/--zerocopy: tcp_stream sends with MSG_ZEROCOPY (SO_ZEROCOPY on every data socket) and counts the completions
+	ZeroCopy          bool          // -Z/--zerocopy: a stream sends with MSG_ZEROCOPY (SO_ZEROCOPY on every data socket) and counts the completions
 	RxZeroCopy        bool          // -z/--rx-zerocopy: tcp_stream receives with TCP_ZEROCOPY_RECEIVE, the pages mapped instead of copied (a recv hook's reads still copy)
 	SkipRxCopy        bool          // --skip-rx-copy: tcp_stream reads with MSG_TRUNC: the kernel counts and discards the bytes, copying none
 	// TCPFastOpen (-X/--tcp-fastopen): a client's sockets connect with
@@ -366,8 +366,8 @@ func (o *Options) Validate() error {
 			bad("-t/--tcp-tx-delay", "TCP_TX_DELAY applies to TCP workloads, not %s", o.Workload)
 		}
 	}
-	if o.ZeroCopy && o.Workload != TCPStream {
-		bad("-Z/--zerocopy", "MSG_ZEROCOPY sends are tcp_stream's here, not %s's", o.Workload)
+	if o.ZeroCopy && !o.Workload.IsStream() {
+		bad("-Z/--zerocopy", "MSG_ZEROCOPY sends are the stream workloads' (tcp_stream, udp_stream), not %s's", o.Workload)
 	}
 	if o.RxZeroCopy && o.Workload != TCPStream {
 		bad("-z/--rx-zerocopy", "TCP receive zero-copy is tcp_stream's, not %s's", o.Workload)

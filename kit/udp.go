@@ -404,6 +404,9 @@ func (f *udpClient) stream(w *worker) error {
 		}
 		w.c.bytesWritten += uint64(n)
 		w.c.packetsWritten++
+		if w.sendFlags&unix.MSG_ZEROCOPY != 0 {
+			w.c.zcSends++
+		}
 		if w.delays != nil {
 			f.paused = true
 			if err := w.poll.Mod(f.fd, 0, int32(f.fd)); err != nil {

@@ -97,7 +97,10 @@ func (w *worker) reapZerocopy() {
 
 // flowFD is the socket of a flow that may send with MSG_ZEROCOPY.
 func flowFD(f flow) int {
-	if f, ok := f.(*streamFlow); ok {
+	switch f := f.(type) {
+	case *streamFlow:
+		return f.fd
+	case *udpClient:
 		return f.fd
 	}
 	return -1

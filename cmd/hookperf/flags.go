@@ -192,7 +192,7 @@ var flagSpecs = []flagSpec{
 	}},
 	{"", "async-connect", noValue, "", "non-blocking connect (always so in hookperf)", func(*config, string) error { return nil }},
 	{"X", "tcp-fastopen", noValue, "", "TCP Fast Open: the client's requests ride on the SYN once it has a cookie (net.ipv4.tcp_fastopen: 1 on the client, 2 on the server)", boolFlag(func(c *config) *bool { return &c.opts.TCPFastOpen })},
-	{"Z", "zerocopy", noValue, "", "tcp_stream: send with MSG_ZEROCOPY and count the completions (zerocopy_sends, zerocopy_completions, zerocopy_copied)", boolFlag(func(c *config) *bool { return &c.opts.ZeroCopy })},
+	{"Z", "zerocopy", noValue, "", "stream: send with MSG_ZEROCOPY and count the completions (zerocopy_sends, zerocopy_completions, zerocopy_copied)", boolFlag(func(c *config) *bool { return &c.opts.ZeroCopy })},
 	{"z", "rx-zerocopy", noValue, "", "tcp_stream: receive with TCP_ZEROCOPY_RECEIVE, the pages mapped, not copied (not with --skip-rx-copy; a recv hook's reads still copy)", boolFlag(func(c *config) *bool { return &c.opts.RxZeroCopy })},
 	{"", "skip-rx-copy", noValue, "", "tcp_stream: read with MSG_TRUNC, the kernel discarding the bytes without copying them (a recv hook is handed the flag, and its buffer holds no data)", boolFlag(func(c *config) *bool { return &c.opts.SkipRxCopy })},
 	{"", "no-cork", noValue, "", "tcp_stream: write without MSG_MORE (by default each write sets it, as neper's)", boolFlag(func(c *config) *bool { return &c.opts.NoCork })},

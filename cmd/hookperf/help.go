@@ -76,8 +76,9 @@ var flagPlaces = map[string]flagPlace{
 	"enable-read": {groupStream, fromNeper}, "enable-write": {groupStream, fromNeper}, "edge-trigger": {groupStream, fromNeper},
 	"reuseaddr": {groupStream, fromNeper}, "throughput-opt": {groupStream, fromNeper},
 
-	"enable-tcp-maerts": {groupTCPStream, fromNeper}, "zerocopy": {groupTCPStream, fromNeper},
-	"rx-zerocopy": {groupTCPStream, fromNeper}, "skip-rx-copy": {groupTCPStream, fromNeper}, "no-cork": {groupTCPStream, fromNeper},
+	"zerocopy":          {groupStream, fromNeper},
+	"enable-tcp-maerts": {groupTCPStream, fromNeper},
+	"rx-zerocopy":       {groupTCPStream, fromNeper}, "skip-rx-copy": {groupTCPStream, fromNeper}, "no-cork": {groupTCPStream, fromNeper},
 
 	"script": {groupScript, fromRushit}, "script-arg": {groupScript, fromHookperf},
 

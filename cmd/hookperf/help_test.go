@@ -43,7 +43,7 @@ func TestHelpGroups(t *testing.T) {
 	}
 	section := out[strings.Index(out, "\ntcp_stream:\n"):]
 	section = section[:strings.Index(section[1:], "\n\n")+1]
-	for _, want := range []string{"-Z, --zerocopy", "-z, --rx-zerocopy", "--skip-rx-copy", "--no-cork", "-M, --enable-tcp-maerts"} {
+	for _, want := range []string{"-z, --rx-zerocopy", "--skip-rx-copy", "--no-cork", "-M, --enable-tcp-maerts"} {
 		assert.Assert(t, strings.Contains(section, want), "%q not under tcp_stream:\n%s", want, section)
 	}
 	assert.Assert(t, strings.Contains(out, "[rushit]") && strings.Contains(out, "[hookperf]") && strings.Contains(out, "[neper]"))

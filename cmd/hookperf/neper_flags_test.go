@@ -55,7 +55,7 @@ var neperFlags = []neperFlag{
 	// the tools' own.
 	{args: []string{"-D", "1us"}, tools: []string{"tcp_rr", "tcp_stream", "udp_rr", "udp_stream"}},
 	{args: []string{"--async-connect"}, tools: tcpTools}, {args: []string{"--reuseaddr"}, tools: []string{"tcp_rr", "tcp_stream", "udp_stream"}},
-	{args: []string{"-Z"}, tools: []string{"tcp_stream"}}, // udp_stream's -Z: not yet
+	{args: []string{"-Z"}, tools: streamTools},
 	{args: []string{"--skip-rx-copy"}, tools: []string{"tcp_stream"}}, {args: []string{"-z"}, tools: []string{"tcp_stream"}},
 	{args: []string{"-r"}, tools: []string{"tcp_stream"}}, {args: []string{"-w"}, tools: []string{"tcp_stream"}},
 	{args: []string{"-M"}, tools: []string{"tcp_stream"}}, // TCP_MAERTS
