@@ -153,6 +153,13 @@ func (s *sideRun) runTest(ctx context.Context, cc *conn, events chan event) (*In
 	prog := progressReporter{s: s}
 	tick := time.NewTicker(s.opts.Interval)
 	defer tick.Stop()
+	var ioTick <-chan time.Time // --iostat-ms
+	var lastIO IOStat
+	if s.opts.IOStatEvery > 0 && s.cfg.IOStat != nil {
+		t := time.NewTicker(s.opts.IOStatEvery)
+		defer t.Stop()
+		ioTick = t.C
+	}
 	// Workers stop themselves at the deadline (or when told to); one that
 	// has not soon after is stuck in a hook.
 	var stuck interrupter
@@ -175,6 +182,9 @@ func (s *sideRun) runTest(ctx context.Context, cc *conn, events chan event) (*In
 			stuck.next()
 		case <-tick.C:
 			prog.report()
+		case <-ioTick:
+			lastIO = s.ioStat(lastIO)
+			s.cfg.IOStat(lastIO)
 		case <-s.finished:
 			finished++
 		case ev := <-peer:

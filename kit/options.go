@@ -127,6 +127,7 @@ type Options struct {
 	TestLength    time.Duration // -l when positive
 	Transactions  int64         // -l when negative (rr workloads): total transactions
 	SuicideLength time.Duration // -s: a whole run is aborted after this long (0: never)
+	IOStatEvery   time.Duration // --iostat-ms: a client prints what it moved this often (SideConfig.IOStat)
 	WaitStart     time.Duration // --wait-start: a client waits this long, once its server has welcomed it, before it opens its flows
 	BufferSize    int           // -B
 	RequestSize   int           // -Q
@@ -307,6 +308,9 @@ func (o *Options) Validate() error {
 	}
 	if o.TestLength == 0 && o.Transactions == 0 {
 		bad("-l/--test-length", "must not be zero")
+	}
+	if o.IOStatEvery < 0 {
+		bad("--iostat-ms", "must not be negative, got %v", o.IOStatEvery)
 	}
 	if o.WaitStart < 0 {
 		bad("--wait-start", "must not be negative, got %v", o.WaitStart)

@@ -83,6 +83,7 @@ func (o *Options) OptionPairs() []KV {
 		{"debug", b(o.Debug)},
 		{"freebind", b(o.FreeBind)},
 		{"wait_start", seconds(o.WaitStart)},
+		{"iostat_ms", strconv.FormatInt(o.IOStatEvery.Milliseconds(), 10)},
 		{"stime_use_proc", b(o.StimeUseProc)},
 		{"throughput_opt", o.ThroughputUnit},
 		{"interval", seconds(o.Interval)},

@@ -28,6 +28,9 @@ type SideConfig struct {
 	// Progress, if set, receives the side's totals once an interval while
 	// the test runs (on the side's control goroutine).
 	Progress func(Progress)
+	// IOStat, if set, receives a client's --iostat-ms snapshots while the
+	// test runs (on the side's control goroutine).
+	IOStat func(IOStat)
 	// PeerTimeout bounds how long a side waits for its peer's next control
 	// message (0: 10s). Heartbeats keep a live peer well inside it.
 	PeerTimeout time.Duration

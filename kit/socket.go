@@ -203,6 +203,7 @@ func socketError(fd int) error {
 // socket call's errno; a non-nil error is fatal to the run.
 
 func (w *worker) read(fd int, b []byte) (int, unix.Errno, error) {
+	w.c.readOps++
 	if w.hooks == nil || w.hooks.RecvMsg == nil {
 		if w.recvFlags != 0 {
 			n, e := sysRecv(fd, b, w.recvFlags)
@@ -218,6 +219,7 @@ func (w *worker) read(fd int, b []byte) (int, unix.Errno, error) {
 }
 
 func (w *worker) write(fd int, b []byte) (int, unix.Errno, error) {
+	w.c.writeOps++
 	if w.hooks == nil || w.hooks.SendMsg == nil {
 		if w.sendFlags != 0 {
 			n, e := sysSend(fd, b, w.sendFlags)

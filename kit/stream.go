@@ -163,6 +163,7 @@ func (f *streamFlow) readZerocopy(w *worker) error {
 		f.zc = zc
 	}
 	for i := 0; i < w.readBurst; i++ {
+		w.c.readOps++
 		n, mapped, drained, e := f.zc.read(f.fd, w.buf)
 		if e != 0 {
 			if isAgain(e) {

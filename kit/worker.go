@@ -50,6 +50,9 @@ type worker struct {
 	// unless --no-cork, as neper's. recvFlags those of every data read:
 	// MSG_TRUNC with --skip-rx-copy.
 	sendFlags, recvFlags int
+	// publishEvery: the worker publishes its counters after every batch
+	// of events, for --iostat-ms, not once an interval.
+	publishEvery bool
 	// rtts is a client's --log-rtt log (nil without it).
 	rtts *rttLog
 	// rxZerocopy: stream reads map the received pages (-z), when no hook
@@ -95,6 +98,8 @@ type counters struct {
 	// A udp_rr client's: requests resent, and responses to a request
 	// already answered or to one since resent.
 	udpResends, udpDuplicates, udpStale uint64
+	// The data calls made (reads, writes), for --iostat-ms.
+	readOps, writeOps uint64
 	// Zero-copy sends (-Z) made, completed, and of those copied.
 	zcSends, zcDone, zcCopied uint64
 	zcMapped                  uint64 // -z: bytes received mapped, not copied
@@ -110,6 +115,8 @@ func (c *counters) add(o *counters) {
 	c.udpResends += o.udpResends
 	c.udpDuplicates += o.udpDuplicates
 	c.udpStale += o.udpStale
+	c.readOps += o.readOps
+	c.writeOps += o.writeOps
 	c.zcSends += o.zcSends
 	c.zcDone += o.zcDone
 	c.zcCopied += o.zcCopied
@@ -219,6 +226,7 @@ func (w *worker) setup() error {
 	if s.opts.LogRTT != "" && s.side == ClientSide && s.opts.Workload.IsRR() {
 		w.rtts = newRTTLog(s.opts.logRTTPerFlow())
 	}
+	w.publishEvery = s.opts.IOStatEvery > 0 && s.side == ClientSide
 	w.rxZerocopy = s.opts.RxZeroCopy && (w.hooks == nil || w.hooks.RecvMsg == nil)
 	if s.opts.EdgeTrigger {
 		w.readBurst, w.writeBurst = math.MaxInt32, math.MaxInt32
@@ -312,6 +320,9 @@ func (w *worker) loop() error {
 		}
 		if w.started && w.stopAt == 0 && w.now >= w.next {
 			w.sample()
+		}
+		if w.publishEvery {
+			w.pub.store(&w.c)
 		}
 	}
 }

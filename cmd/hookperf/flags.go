@@ -139,6 +139,14 @@ var flagSpecs = []flagSpec{
 		c.opts.TestLength = d
 		return nil
 	}},
+	{"", "iostat-ms", needsValue, "MS", "a client prints what it moved every MS milliseconds, as neper's t= lines (on stderr with --json or --gobench)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole number of milliseconds", v)
+		}
+		c.opts.IOStatEvery = time.Duration(n) * time.Millisecond
+		return nil
+	}},
 	{"", "wait-start", needsValue, "SECONDS", "a client waits this long after its server's welcome before it opens its flows", secondsFlag(func(c *config) *time.Duration { return &c.opts.WaitStart })},
 	{"s", "suicide-length", needsValue, "SECONDS", "abort the whole run after this long (0: never)", secondsFlag(func(c *config) *time.Duration { return &c.opts.SuicideLength })},
 	{"B", "buffer-size", needsValue, "BYTES", "buffer size (default 16384; udp_stream: 1400, one datagram that fits a 1500-byte MTU)", intFlag(func(c *config) *int { return &c.opts.BufferSize })},

@@ -56,7 +56,7 @@ var flagPlaces = map[string]flagPlace{
 	"source-port": {groupCommon, fromNeper}, "control-port": {groupCommon, fromNeper}, "port": {groupCommon, fromNeper},
 	"ipv4": {groupCommon, fromNeper}, "ipv6": {groupCommon, fromNeper}, "magic": {groupCommon, fromNeper},
 	"num-flows": {groupCommon, fromNeper}, "num-threads": {groupCommon, fromNeper}, "num-clients": {groupCommon, fromNeper},
-	"wait-start": {groupCommon, fromNeper}, "suicide-length": {groupCommon, fromNeper}, "maxevents": {groupCommon, fromNeper},
+	"wait-start": {groupCommon, fromNeper}, "iostat-ms": {groupCommon, fromNeper}, "suicide-length": {groupCommon, fromNeper}, "maxevents": {groupCommon, fromNeper},
 	"nonblocking": {groupCommon, fromNeper}, "pin-cpu": {groupCommon, fromNeper}, "dry-run": {groupCommon, fromNeper},
 	"listen-backlog": {groupCommon, fromNeper}, "test-length": {groupCommon, fromNeper}, "buffer-size": {groupCommon, fromNeper},
 	"delay": {groupCommon, fromNeper}, "max-pacing-rate": {groupCommon, fromNeper}, "time-wait": {groupCommon, fromNeper},

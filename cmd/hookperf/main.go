@@ -120,6 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	client := side
 	client.Progress = progressLines(stderr, &o)
+	client.IOStat = ioStatLines(stdout, stderr, &o)
 	var res *kit.Result
 	if script != nil {
 		res, err = runScript(ctx, script, c, side, client, stdout, stderr)

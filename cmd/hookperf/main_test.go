@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -639,4 +640,32 @@ func TestLogRTT(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestIOStat: --iostat-ms prints neper's "t=" lines every so often while
+// a client runs, before the report; what they count adds up to no more
+// than the run moved, and to most of it.
+func TestIOStat(t *testing.T) {
+	t.Parallel()
+	r := runBin(t, "tcp_stream", "--local", "-l", "1", "--iostat-ms", "200")
+	assert.Equal(t, r.code, 0, "%s", r)
+	line := regexp.MustCompile(`^t=(\d+\.\d{3})\s+TX:\s+(\d+) ops,\s+(\d+) bytes,\s+([\d.]+) Mbps; RX:\s+(\d+) ops,\s+(\d+) bytes,\s+([\d.]+) Mbps;$`)
+	var n int
+	var tx uint64
+	var rest []string
+	for _, l := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+		if !strings.HasPrefix(l, "t=") {
+			rest = append(rest, l)
+			continue
+		}
+		m := line.FindStringSubmatch(l)
+		assert.Assert(t, m != nil, "line %q", l)
+		b, _ := strconv.ParseUint(m[3], 10, 64)
+		tx += b
+		n++
+	}
+	assert.Assert(t, n >= 3 && n <= 6, "%d t= lines in a 1 s run at 200 ms", n)
+	kv := parseKV(t, strings.Join(rest, "\n")+"\n")
+	written := uint64(num(t, kv, "bytes_written"))
+	assert.Assert(t, tx <= written && tx >= written/2, "t= lines count %d bytes written of %d", tx, written)
 }

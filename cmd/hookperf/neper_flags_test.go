@@ -38,7 +38,7 @@ var neperFlags = []neperFlag{
 	{args: []string{"--nonblocking"}}, {args: []string{"--freebind"}}, {args: []string{"-I", "0.5"}},
 	{args: []string{"-m", "1M"}}, {args: []string{"-L", "127.0.0.1"}}, {args: []string{"-H", "127.0.0.1"}},
 	{args: []string{"-C", "12866"}}, {args: []string{"-P", "12867"}}, {args: []string{"-A"}},
-	{args: []string{"--time-wait"}}, {args: []string{"--wait-start", "1"}},
+	{args: []string{"--time-wait"}}, {args: []string{"--wait-start", "1"}}, {args: []string{"--iostat-ms", "100"}},
 	// add_flags_tcp.
 	{args: []string{"--num-ports", "2"}, tools: tcpTools}, {args: []string{"-X"}, tools: tcpTools},
 	{args: []string{"-t", "100"}, tools: tcpTools}, {args: []string{"--no-delay"}, tools: tcpTools},
@@ -64,7 +64,7 @@ var neperFlags = []neperFlag{
 
 // neperNotYet are neper's flags hookperf does not have yet (issue 11):
 // refused as unknown, status 2, until they are.
-var neperNotYet = [][]string{{"--iostat-ms", "100"}, {"--noburst", "1ms"}, {"--split-bidir"}, {"-N"}}
+var neperNotYet = [][]string{{"--noburst", "1ms"}, {"--split-bidir"}, {"-N"}}
 
 // hookperfExtends are neper flags hookperf also takes where neper's tool
 // does not define them (they mean the same there).

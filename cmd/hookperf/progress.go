@@ -31,3 +31,17 @@ func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
 }
+
+// ioStatLines prints a client's --iostat-ms snapshots as neper does,
+// "t=" lines among the report's key=value ones (on stderr when the
+// report is JSON or a benchmark line).
+func ioStatLines(stdout, stderr io.Writer, o *kit.Options) func(kit.IOStat) {
+	if o.IOStatEvery <= 0 {
+		return nil
+	}
+	w := stdout
+	if o.JSON || o.GoBench {
+		w = stderr
+	}
+	return func(s kit.IOStat) { fmt.Fprintf(w, "t=%s\n", s) }
+}
