@@ -7,14 +7,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// resumer is a flow that paused for -D/--delay and resumes when its time
-// comes.
+// resumer is a flow that paused for -D/--delay (or --noburst's slot) and
+// resumes when its time comes.
 type resumer interface {
 	resume(w *worker) error
 }
 
 // delayQueue holds a worker's paused flows. Every flow of a run pauses
-// for the same delay, so due times arrive in order and a FIFO suffices.
+// for the same delay, or until the worker's next --noburst slot, so due
+// times arrive in order and a FIFO suffices.
 // A timerfd, registered in the worker's epoll set, fires for the head.
 type delayQueue struct {
 	fd    int
@@ -27,9 +28,10 @@ type delayed struct {
 	f   resumer
 }
 
-// setupDelay creates the worker's timer when the run asks for a delay.
+// setupDelay creates the worker's timer when the run asks for a delay
+// or --noburst.
 func (w *worker) setupDelay() error {
-	if w.s.opts.Delay <= 0 {
+	if w.s.opts.Delay <= 0 && w.s.opts.NoBurst <= 0 {
 		return nil
 	}
 	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
@@ -41,14 +43,33 @@ func (w *worker) setupDelay() error {
 	return w.register(fd, unix.EPOLLIN, w.delays)
 }
 
-// postpone pauses f until -D has passed.
+// postpone pauses f until -D has passed, or until the worker's next
+// --noburst slot.
 func (w *worker) postpone(f resumer) error {
 	q := w.delays
-	q.items = append(q.items, delayed{due: w.now + w.s.opts.Delay, f: f})
+	due := w.now + w.s.opts.Delay
+	if w.s.opts.NoBurst > 0 {
+		due = w.nextSlot()
+	}
+	q.items = append(q.items, delayed{due: due, f: f})
 	if len(q.items)-q.head == 1 {
-		return q.arm(w.s.opts.Delay)
+		return q.arm(due - w.now)
 	}
 	return nil
+}
+
+// nextSlot hands out the worker's --noburst slots, as neper's threads
+// do: worker i of T sends at i·N, then every T·N after, N the noburst
+// interval, from the start; together the workers send one request every
+// N, evenly. A worker that falls behind takes its past slots at once.
+func (w *worker) nextSlot() time.Duration {
+	n := w.s.opts.NoBurst
+	if w.slot == 0 {
+		w.slot = w.start + time.Duration(w.id)*n
+	}
+	due := w.slot
+	w.slot += n * time.Duration(w.s.workers)
+	return due
 }
 
 func (q *delayQueue) arm(after time.Duration) error {

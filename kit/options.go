@@ -136,6 +136,7 @@ type Options struct {
 	EnableWrite   bool          // -w
 	EdgeTrigger   bool          // -E
 	Delay         time.Duration // -D: pause between writes of a flow
+	NoBurst       time.Duration // --noburst: tcp_rr clients send one request every this long in all, in slots spread over the workers (neper's)
 	MaxEvents     int           // --maxevents
 	Nonblocking   bool          // --nonblocking (hookperf's sockets are always non-blocking)
 	PinCPU        bool          // -U: pin worker i to CPU i modulo the CPU count
@@ -340,6 +341,14 @@ func (o *Options) Validate() error {
 	}
 	if o.Delay < 0 {
 		bad("-D/--delay", "must not be negative, got %v", o.Delay)
+	}
+	switch {
+	case o.NoBurst < 0:
+		bad("--noburst", "must not be negative, got %v", o.NoBurst)
+	case o.NoBurst > 0 && o.Workload != TCPRR:
+		bad("--noburst", "spaces tcp_rr's requests, not %s's", o.Workload)
+	case o.NoBurst > 0 && o.Delay > 0:
+		bad("--noburst", "and -D/--delay both space the requests: choose one (as neper)")
 	}
 	if o.MaxEvents < 1 {
 		bad("--maxevents", "must be at least 1, got %d", o.MaxEvents)

@@ -61,6 +61,7 @@ func (o *Options) OptionPairs() []KV {
 		{"enable_write", b(o.EnableWrite)},
 		{"edge_trigger", b(o.EdgeTrigger)},
 		{"delay", strconv.FormatInt(o.Delay.Nanoseconds(), 10)},
+		{"noburst", strconv.FormatInt(o.NoBurst.Nanoseconds(), 10)},
 		{"maxevents", i(o.MaxEvents)},
 		{"nonblocking", b(o.Nonblocking)},
 		{"pin_cpu", b(o.PinCPU)},

@@ -86,6 +86,11 @@ func (f *rrClient) begin(w *worker) error {
 		return nil
 	}
 	w.active++
+	if w.s.opts.NoBurst > 0 {
+		// The first request waits for the flow's slot too.
+		f.state = rrIdle
+		return w.postpone(f)
+	}
 	return f.startTransaction(w)
 }
 
@@ -131,7 +136,8 @@ func (f *rrClient) receive(w *worker) error {
 	return f.startTransaction(w)
 }
 
-// resume starts the next transaction once -D has passed.
+// resume starts the next transaction once -D has passed (or the
+// --noburst slot has come).
 func (f *rrClient) resume(w *worker) error {
 	if f.state != rrIdle || !w.started {
 		return nil

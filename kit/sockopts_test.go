@@ -529,3 +529,21 @@ func TestRxZeroCopy(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, !strings.Contains(string(maps), "socket:["), "a socket is still mapped:\n%s", maps)
 }
+
+// TestNoBurst: with --noburst N a tcp_rr client sends one request every
+// N in all, whatever its flows and workers: 2 ms slots over 1 s make at
+// most about 500 transactions, where the same run unpaced makes tens of
+// thousands; the workers take their slots in turn.
+func TestNoBurst(t *testing.T) {
+	o := localOpts(TCPRR)
+	o.TestLength = time.Second
+	o.NumFlows, o.NumThreads = 4, 2
+	o.NoBurst = 2 * time.Millisecond
+	r := runLocal(t, o)
+	n := r.Client.Transactions
+	assert.Assert(t, n >= 350 && n <= 505, "%d transactions in 1 s at one per 2 ms", n)
+	for _, wf := range r.Client.Workers {
+		share := float64(wf.Transactions) / float64(n)
+		assert.Assert(t, share > 0.4 && share < 0.6, "worker %d made %d of %d", wf.Worker, wf.Transactions, n)
+	}
+}

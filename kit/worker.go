@@ -31,11 +31,12 @@ type worker struct {
 	msg        Msg    // re-pointed for every hook call
 	ctl        []byte // control buffer for error-queue reads
 
-	handlers []handler    // indexed by fd
-	flows    []flow       // this worker's flows (client: assigned; server: accepted)
-	closers  []func()     // listening and other per-worker sockets, closed last
-	delays   *delayQueue  // flows paused by -D (nil without a delay)
-	crrFree  []*crrServer // tcp_crr server flows ready for reuse
+	handlers []handler     // indexed by fd
+	flows    []flow        // this worker's flows (client: assigned; server: accepted)
+	closers  []func()      // listening and other per-worker sockets, closed last
+	delays   *delayQueue   // flows paused by -D or --noburst (nil without either)
+	slot     time.Duration // the next --noburst slot (0: not yet handed out)
+	crrFree  []*crrServer  // tcp_crr server flows ready for reuse
 	// readBurst and writeBurst bound the reads or writes one event makes:
 	// a few when level-triggered, so one busy flow does not starve the
 	// others; until EAGAIN when edge-triggered; one when a hook replaces

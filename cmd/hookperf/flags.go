@@ -165,6 +165,14 @@ var flagSpecs = []flagSpec{
 		c.opts.Delay = d
 		return nil
 	}},
+	{"", "noburst", needsValue, "NS", "tcp_rr: one request every NS in all, in slots the workers take in turn (neper's; nanoseconds, or with a unit: ns, us, ms, s; not with -D)", func(c *config, v string) error {
+		d, err := parseDelay(v)
+		if err != nil {
+			return err
+		}
+		c.opts.NoBurst = d
+		return nil
+	}},
 	{"", "maxevents", needsValue, "N", "events per epoll_wait (default 1000)", intFlag(func(c *config) *int { return &c.opts.MaxEvents })},
 	{"", "nonblocking", noValue, "", "non-blocking sockets (always so in hookperf)", boolFlag(func(c *config) *bool { return &c.opts.Nonblocking })},
 	{"U", "pin-cpu", noValue, "", "pin worker i to CPU i", boolFlag(func(c *config) *bool { return &c.opts.PinCPU })},

@@ -293,6 +293,8 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"udp_rr", "-X"}, "-X/--tcp-fastopen"},
 		{[]string{"tcp_rr", "--skip-rx-copy"}, "--skip-rx-copy"},
 		{[]string{"tcp_rr", "-Z"}, "-Z/--zerocopy"},
+		{[]string{"tcp_crr", "--noburst", "1ms"}, "--noburst"},
+		{[]string{"tcp_rr", "--noburst", "1ms", "-D", "1ms"}, "--noburst"},
 		{[]string{"tcp_rr", "-z"}, "-z/--rx-zerocopy"},
 		{[]string{"tcp_stream", "--log-rtt"}, "--log-rtt"},
 		{[]string{"tcp_stream", "-z", "--skip-rx-copy"}, "-z/--rx-zerocopy"},

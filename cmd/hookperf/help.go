@@ -66,7 +66,7 @@ var flagPlaces = map[string]flagPlace{
 	"warmup": {groupCommon, fromHookperf},
 
 	"num-ports": {groupTCP, fromNeper}, "tcp-fastopen": {groupTCP, fromNeper}, "tcp-tx-delay": {groupTCP, fromNeper},
-	"no-delay": {groupTCP, fromNeper}, "congestion-control": {groupTCP, fromNeper}, "async-connect": {groupTCP, fromNeper},
+	"no-delay": {groupTCP, fromNeper}, "congestion-control": {groupTCP, fromNeper}, "async-connect": {groupTCP, fromNeper}, "noburst": {groupRR, fromNeper},
 	"min-rto": {groupTCP, fromRushit},
 
 	"request-size":  {groupRR, fromNeper},

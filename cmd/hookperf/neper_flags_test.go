@@ -54,7 +54,7 @@ var neperFlags = []neperFlag{
 	{args: []string{"--throughput-opt", "Gb"}, tools: streamTools},
 	// the tools' own.
 	{args: []string{"-D", "1us"}, tools: []string{"tcp_rr", "tcp_stream", "udp_rr", "udp_stream"}},
-	{args: []string{"--async-connect"}, tools: tcpTools}, {args: []string{"--reuseaddr"}, tools: []string{"tcp_rr", "tcp_stream", "udp_stream"}},
+	{args: []string{"--async-connect"}, tools: tcpTools}, {args: []string{"--noburst", "1ms"}, tools: []string{"tcp_rr"}}, {args: []string{"--reuseaddr"}, tools: []string{"tcp_rr", "tcp_stream", "udp_stream"}},
 	{args: []string{"-Z"}, tools: streamTools},
 	{args: []string{"--skip-rx-copy"}, tools: []string{"tcp_stream"}}, {args: []string{"-z"}, tools: []string{"tcp_stream"}},
 	{args: []string{"-r"}, tools: []string{"tcp_stream"}}, {args: []string{"-w"}, tools: []string{"tcp_stream"}},
@@ -64,7 +64,7 @@ var neperFlags = []neperFlag{
 
 // neperNotYet are neper's flags hookperf does not have yet (issue 11):
 // refused as unknown, status 2, until they are.
-var neperNotYet = [][]string{{"--noburst", "1ms"}, {"--split-bidir"}, {"-N"}}
+var neperNotYet = [][]string{{"--split-bidir"}, {"-N"}}
 
 // hookperfExtends are neper flags hookperf also takes where neper's tool
 // does not define them (they mean the same there).
