@@ -140,6 +140,7 @@ type Options struct {
 	MaxEvents     int           // --maxevents
 	Nonblocking   bool          // --nonblocking (hookperf's sockets are always non-blocking)
 	PinCPU        bool          // -U: pin worker i to CPU i modulo the CPU count
+	PinNUMA       bool          // -N: pin worker i to the CPUs of NUMA node i modulo the nodes (TCP; -U wins, as neper)
 	DryRun        bool          // -n: validate and print options, no traffic
 	ListenBacklog int           // --listen-backlog
 	Mark          uint32        // --mark: SO_MARK of every data socket (0: none)
@@ -368,6 +369,9 @@ func (o *Options) Validate() error {
 	if o.Workload.IsUDP() {
 		if o.CongestionControl != "" {
 			bad("--congestion-control", "applies to TCP workloads, not %s", o.Workload)
+		}
+		if o.PinNUMA {
+			bad("-N/--pin-numa", "is neper's TCP tools' flag, not %s's", o.Workload)
 		}
 		if o.TCPFastOpen {
 			bad("-X/--tcp-fastopen", "TCP Fast Open applies to TCP workloads, not %s", o.Workload)

@@ -65,6 +65,7 @@ func (o *Options) OptionPairs() []KV {
 		{"maxevents", i(o.MaxEvents)},
 		{"nonblocking", b(o.Nonblocking)},
 		{"pin_cpu", b(o.PinCPU)},
+		{"pin_numa", b(o.PinNUMA)},
 		{"dry_run", b(o.DryRun)},
 		{"listen_backlog", i(o.ListenBacklog)},
 		{"mark", strconv.FormatUint(uint64(o.Mark), 10)},

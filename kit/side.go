@@ -6,8 +6,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,21 +97,11 @@ func onlineCPUs() int {
 	if err != nil {
 		return runtime.NumCPU()
 	}
-	n := 0
-	for _, r := range strings.Split(strings.TrimSpace(string(b)), ",") {
-		lo, hi, found := strings.Cut(r, "-")
-		a, err1 := strconv.Atoi(lo)
-		z := a
-		var err2 error
-		if found {
-			z, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil || z < a {
-			return runtime.NumCPU()
-		}
-		n += z - a + 1
+	cpus, err := parseCPUList(string(b))
+	if err != nil {
+		return runtime.NumCPU()
 	}
-	return max(n, 1)
+	return max(len(cpus), 1)
 }
 
 // clock is the side's monotonic time.

@@ -547,3 +547,69 @@ func TestNoBurst(t *testing.T) {
 		assert.Assert(t, share > 0.4 && share < 0.6, "worker %d made %d of %d", wf.Worker, wf.Transactions, n)
 	}
 }
+
+// TestPinNUMA: with -N every worker runs on the CPUs of NUMA node i
+// modulo the nodes (sched_getaffinity from a hook on the worker's
+// thread); with -U on one CPU each.
+func TestPinNUMA(t *testing.T) {
+	nodes, err := numaNodes()
+	assert.NilError(t, err)
+	for _, numa := range []bool{true, false} {
+		t.Run(fmt.Sprintf("numa=%v", numa), func(t *testing.T) {
+			o := localOpts(TCPRR)
+			o.TestLength = 100 * time.Millisecond
+			o.NumFlows, o.NumThreads = 2, 2
+			o.PinNUMA, o.PinCPU = numa, !numa
+			var mu sync.Mutex
+			got := map[int][]int{} // worker → CPUs
+			hooks := HookProviderFunc(func(info WorkerInfo) (*Hooks, error) {
+				return &Hooks{SocketOpened: func(int, *AddrInfo) error {
+					var set unix.CPUSet
+					if err := unix.SchedGetaffinity(0, &set); err != nil {
+						return err
+					}
+					var cpus []int
+					for c := 0; c < 1024; c++ {
+						if set.IsSet(c) {
+							cpus = append(cpus, c)
+						}
+					}
+					mu.Lock()
+					got[info.Index] = cpus
+					mu.Unlock()
+					return nil
+				}}, nil
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := RunLocal(ctx, o, SideConfig{}, SideConfig{Hooks: hooks})
+			assert.NilError(t, err)
+			assert.Equal(t, len(got), 2)
+			for i, cpus := range got {
+				if numa {
+					assert.DeepEqual(t, cpus, nodes[i%len(nodes)])
+				} else {
+					assert.Equal(t, len(cpus), 1, "worker %d on %v", i, cpus)
+				}
+			}
+		})
+	}
+}
+
+func TestParseCPUList(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []int
+		err  bool
+	}{
+		{"0-1\n", []int{0, 1}, false},
+		{"0,2-4,7", []int{0, 2, 3, 4, 7}, false},
+		{"", nil, false},
+		{"3-1", nil, true},
+		{"a", nil, true},
+	} {
+		got, err := parseCPUList(tt.in)
+		assert.Equal(t, err != nil, tt.err, "%q: %v", tt.in, err)
+		assert.DeepEqual(t, got, tt.want)
+	}
+}

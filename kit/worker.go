@@ -194,6 +194,10 @@ func (w *worker) setup() error {
 		if err := pinToAllowedCPU(w.id); err != nil {
 			return err
 		}
+	} else if s.opts.PinNUMA {
+		if err := pinToNUMANode(w.id); err != nil {
+			return err
+		}
 	}
 	var err error
 	if w.poll, err = poller.New(s.opts.MaxEvents, s.opts.EdgeTrigger); err != nil {

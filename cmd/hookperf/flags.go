@@ -176,6 +176,7 @@ var flagSpecs = []flagSpec{
 	{"", "maxevents", needsValue, "N", "events per epoll_wait (default 1000)", intFlag(func(c *config) *int { return &c.opts.MaxEvents })},
 	{"", "nonblocking", noValue, "", "non-blocking sockets (always so in hookperf)", boolFlag(func(c *config) *bool { return &c.opts.Nonblocking })},
 	{"U", "pin-cpu", noValue, "", "pin worker i to CPU i", boolFlag(func(c *config) *bool { return &c.opts.PinCPU })},
+	{"N", "pin-numa", noValue, "", "TCP: pin worker i to the CPUs of NUMA node i (modulo the nodes); -U wins", boolFlag(func(c *config) *bool { return &c.opts.PinNUMA })},
 	{"n", "dry-run", noValue, "", "print the options and exit", boolFlag(func(c *config) *bool { return &c.opts.DryRun })},
 	{"", "spin", needsValue, "N", "poll N times without blocking before each sleep (busy polling: fewer wake-ups, more CPU); default -1: 16 on a udp_stream receiver, else 0", intFlag(func(c *config) *int { return &c.opts.Spin })},
 	{"", "udp-timeout", needsValue, "SECONDS", "udp_rr: resend a request unanswered this long (default 0.2)", secondsFlag(func(c *config) *time.Duration { return &c.opts.UDPTimeout })},

@@ -294,6 +294,7 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"tcp_rr", "--skip-rx-copy"}, "--skip-rx-copy"},
 		{[]string{"tcp_rr", "-Z"}, "-Z/--zerocopy"},
 		{[]string{"tcp_crr", "--noburst", "1ms"}, "--noburst"},
+		{[]string{"udp_rr", "-N"}, "-N/--pin-numa"},
 		{[]string{"tcp_rr", "--noburst", "1ms", "-D", "1ms"}, "--noburst"},
 		{[]string{"tcp_rr", "-z"}, "-z/--rx-zerocopy"},
 		{[]string{"tcp_stream", "--log-rtt"}, "--log-rtt"},

@@ -65,7 +65,7 @@ var flagPlaces = map[string]flagPlace{
 	"mark": {groupCommon, fromNeper}, "reuseport": {groupCommon, fromHookperf}, "spin": {groupCommon, fromHookperf},
 	"warmup": {groupCommon, fromHookperf},
 
-	"num-ports": {groupTCP, fromNeper}, "tcp-fastopen": {groupTCP, fromNeper}, "tcp-tx-delay": {groupTCP, fromNeper},
+	"num-ports": {groupTCP, fromNeper}, "pin-numa": {groupTCP, fromNeper}, "tcp-fastopen": {groupTCP, fromNeper}, "tcp-tx-delay": {groupTCP, fromNeper},
 	"no-delay": {groupTCP, fromNeper}, "congestion-control": {groupTCP, fromNeper}, "async-connect": {groupTCP, fromNeper}, "noburst": {groupRR, fromNeper},
 	"min-rto": {groupTCP, fromRushit},
 

@@ -40,7 +40,7 @@ var neperFlags = []neperFlag{
 	{args: []string{"-C", "12866"}}, {args: []string{"-P", "12867"}}, {args: []string{"-A"}},
 	{args: []string{"--time-wait"}}, {args: []string{"--wait-start", "1"}}, {args: []string{"--iostat-ms", "100"}},
 	// add_flags_tcp.
-	{args: []string{"--num-ports", "2"}, tools: tcpTools}, {args: []string{"-X"}, tools: tcpTools},
+	{args: []string{"--num-ports", "2"}, tools: tcpTools}, {args: []string{"-X"}, tools: tcpTools}, {args: []string{"-N"}, tools: tcpTools},
 	{args: []string{"-t", "100"}, tools: tcpTools}, {args: []string{"--no-delay"}, tools: tcpTools},
 	{args: []string{"--congestion-control", "cubic"}, tools: tcpTools},
 	// add_flags_rr.
@@ -64,7 +64,7 @@ var neperFlags = []neperFlag{
 
 // neperNotYet are neper's flags hookperf does not have yet (issue 11):
 // refused as unknown, status 2, until they are.
-var neperNotYet = [][]string{{"--split-bidir"}, {"-N"}}
+var neperNotYet = [][]string{{"--split-bidir"}}
 
 // hookperfExtends are neper flags hookperf also takes where neper's tool
 // does not define them (they mean the same there).
