@@ -197,6 +197,7 @@ type Options struct {
 	JSON        bool // --json
 	GoBench     bool // --gobench: one Go benchmark line (see WriteGoBench)
 	LogToStderr bool // -V
+	NoLog       bool // --nolog: neper's; hookperf keeps no log file, so it changes nothing
 }
 
 // logRTTPerFlow is --logrtt-entries-per-flow or its default.

@@ -64,6 +64,7 @@ func (o *Options) OptionPairs() []KV {
 		{"noburst", strconv.FormatInt(o.NoBurst.Nanoseconds(), 10)},
 		{"maxevents", i(o.MaxEvents)},
 		{"nonblocking", b(o.Nonblocking)},
+		{"async_connect", "true"}, // hookperf's connects never block (--async-connect)
 		{"pin_cpu", b(o.PinCPU)},
 		{"pin_numa", b(o.PinNUMA)},
 		{"dry_run", b(o.DryRun)},
@@ -87,6 +88,7 @@ func (o *Options) OptionPairs() []KV {
 		{"wait_start", seconds(o.WaitStart)},
 		{"iostat_ms", strconv.FormatInt(o.IOStatEvery.Milliseconds(), 10)},
 		{"stime_use_proc", b(o.StimeUseProc)},
+		{"nolog", b(o.NoLog)},
 		{"throughput_opt", o.ThroughputUnit},
 		{"interval", seconds(o.Interval)},
 		{"all_samples", o.AllSamples},

@@ -38,7 +38,11 @@ func TestCLIBetweenNamespaces(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			server := startIn(t, topo.Server, bin, append(tc.server, "-l", "2")...)
-			client := startIn(t, topo.Client, bin, append(tc.client, "-l", "1", "-p", "50,99")...)
+			args := append(tc.client, "-l", "1")
+			if strings.HasSuffix(tc.client[0], "rr") {
+				args = append(args, "-p", "50,99") // latency percentiles are rr's
+			}
+			client := startIn(t, topo.Client, bin, args...)
 			c, s := client.wait(t), server.wait(t)
 			w := tc.server[0]
 			if strings.HasSuffix(w, "rr") {

@@ -19,7 +19,6 @@ type config struct {
 	help       bool
 	version    bool
 	maerts     bool // -M: set -r/-w for a TCP_MAERTS stream once the side is known
-	nolog      bool // --nolog: accepted for neper's command lines; hookperf keeps no log file
 	script     string
 	scriptArgs []string
 	args       []string // the command line as given, for a split --local run
@@ -268,7 +267,7 @@ var flagSpecs = []flagSpec{
 	{"", "json", noValue, "", "one JSON document on stdout (a script's print and io.write go to stderr)", boolFlag(func(c *config) *bool { return &c.opts.JSON })},
 	{"", "gobench", noValue, "", "one line in Go's benchmark format on stdout, for benchstat (a script's print and io.write go to stderr)", boolFlag(func(c *config) *bool { return &c.opts.GoBench })},
 	{"V", "logtostderr", noValue, "", "log progress to stderr", boolFlag(func(c *config) *bool { return &c.opts.LogToStderr })},
-	{"", "nolog", noValue, "", "no log (hookperf writes no log file; refused with -V, as neper)", boolFlag(func(c *config) *bool { return &c.nolog })},
+	{"", "nolog", noValue, "", "no log (hookperf writes no log file; refused with -V, as neper)", boolFlag(func(c *config) *bool { return &c.opts.NoLog })},
 	{"", "version", noValue, "", "print the version and exit", boolFlag(func(c *config) *bool { return &c.version })},
 	{"h", "help", noValue, "", "this help", boolFlag(func(c *config) *bool { return &c.help })},
 }
@@ -458,7 +457,7 @@ func parseArgs(args []string) (*config, error) {
 			}
 		}
 	}
-	if c.nolog && c.opts.LogToStderr {
+	if c.opts.NoLog && c.opts.LogToStderr {
 		errs = append(errs, errors.New("--nolog and -V/--logtostderr contradict each other: choose one"))
 	}
 	if c.local && c.opts.Client {

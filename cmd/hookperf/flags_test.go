@@ -77,7 +77,7 @@ func TestParseArgs(t *testing.T) {
 		{"--time-wait", []string{"tcp_crr", "--time-wait"}, wantConfig(kit.TCPCRR, func(c *config) { c.opts.TimeWait = true })},
 		{"-d", []string{"udp_rr", "-d"}, wantConfig(kit.UDPRR, func(c *config) { c.opts.Debug = true })},
 		{"--freebind", []string{"tcp_rr", "--freebind"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.FreeBind = true })},
-		{"--nolog", []string{"tcp_rr", "--nolog"}, wantConfig(kit.TCPRR, func(c *config) { c.nolog = true })},
+		{"--nolog", []string{"tcp_rr", "--nolog"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.NoLog = true })},
 		{"--async-connect", []string{"tcp_crr", "--async-connect"}, wantConfig(kit.TCPCRR, nil)},
 		{"--num-ports", []string{"tcp_crr", "--num-ports", "4"}, wantConfig(kit.TCPCRR, func(c *config) { c.opts.NumPorts = 4 })},
 		{"--source-port", []string{"tcp_rr", "-c", "--source-port", "30000"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.SourcePort = true, 30000 })},
