@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
 
@@ -273,10 +274,15 @@ func TestClientRetriesUntilServerListens(t *testing.T) {
 }
 
 func TestClientGivesUpWithoutServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port bound and never listened on: connections to it are refused,
+	// and no server of a test running beside this one can take it.
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	assert.NilError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	t.Cleanup(func() { unix.Close(fd) })
+	assert.NilError(t, unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	sa, err := unix.Getsockname(fd)
+	assert.NilError(t, err)
+	port := sa.(*unix.SockaddrInet4).Port
 	o := localOpts(TCPRR)
 	o.Client, o.Host, o.ControlPort = true, "127.0.0.1", port
 	start := time.Now()
