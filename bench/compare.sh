@@ -38,6 +38,11 @@
 #                              rr results are bimodal without it: same-CPU
 #                              ping-pong is ~4x faster than cross-CPU.
 #   KEEP=1                     keep the raw outputs (the directory is printed)
+#   FLAGS="-Z"                 more flags for both hookperf and neper (their
+#                              CLIs share neper's flags), e.g. -Z, -z or
+#                              --skip-rx-copy on tcp_stream, --no-delay on
+#                              tcp_rr; the table says which (iperf3 and
+#                              sockperf run without them)
 #
 # Usage: bench/compare.sh            run the comparison
 #        bench/compare.sh selftest   only check the output parsers
@@ -58,6 +63,7 @@ TCP_SIZE=${TCP_SIZE:-16384}
 BASE_PORT=${BASE_PORT:-20000}
 KEEP=${KEEP:-0}
 PIN=${PIN:-split}
+FLAGS=${FLAGS:-}
 
 readonly HOST=127.0.0.1
 readonly NEPER_BINS="tcp_rr tcp_crr udp_rr tcp_stream udp_stream"
@@ -313,6 +319,9 @@ run_nepercli() {
 	udp_stream) flags+=(-B "$UDP_SIZE") ;;
 	tcp_stream) flags+=(-B "$TCP_SIZE") ;;
 	esac
+	local -a extra
+	read -r -a extra <<<"$FLAGS"
+	flags+=("${extra[@]}")
 	run_pair "$tag" tcp "$port_a" $((LENGTH + 15)) \
 		-- "${bin[@]}" "${flags[@]}" \
 		-- "${bin[@]}" -c -H "$HOST" "${flags[@]}" || return 1
@@ -365,6 +374,7 @@ run_iperf3() {
 # selftest_neper_live: run neper briefly and parse its real output.
 selftest_neper_live() {
 	local saved=$LENGTH
+	local FLAGS= # the parsers' check runs neper as it is
 	LENGTH=1
 	run_neper rr tcp_rr 1 1 || die "selftest: neper tcp_rr run or parse failed (outputs: $work; KEEP=1 keeps them)"
 	log "selftest: neper tcp_rr 1 s parsed: tps p50_us = $res"
@@ -458,6 +468,7 @@ print_table() {
 		done
 	done
 	printf '\nPIN=%s (1-thread configs)' "$PIN"
+	[[ -z $FLAGS ]] || printf '; FLAGS=%s for hookperf and neper' "$FLAGS"
 	printf '\nmedians of %s rounds of %s s; tps = transactions/s, p50_us = median round trip (us, lower is better), Mbps = received Mbit/s\n' "$ROUNDS" "$LENGTH"
 }
 
