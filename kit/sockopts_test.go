@@ -101,9 +101,16 @@ func (r *sockoptHooks) only(t *testing.T, side Side) sockopts {
 
 func runHooked(t *testing.T, o Options, r *sockoptHooks) *LocalResult {
 	t.Helper()
+	return runConfigs(t, o, SideConfig{Hooks: r.provider(ServerSide)}, SideConfig{Hooks: r.provider(ClientSide)})
+}
+
+// runConfigs runs both sides of o in this process with their own side
+// configurations (hooks), within 30 s, and fails the test on error.
+func runConfigs(t *testing.T, o Options, server, client SideConfig) *LocalResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := RunLocal(ctx, o, SideConfig{Hooks: r.provider(ServerSide)}, SideConfig{Hooks: r.provider(ClientSide)})
+	res, err := RunLocal(ctx, o, server, client)
 	assert.NilError(t, err)
 	return res
 }
@@ -261,12 +268,9 @@ func TestWaitStart(t *testing.T) {
 	o := localOpts(TCPRR)
 	o.WaitStart = 600 * time.Millisecond
 	o.TestLength = 200 * time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	begin := time.Now()
 	short := SideConfig{PeerTimeout: 200 * time.Millisecond}
-	r, err := RunLocal(ctx, o, short, short)
-	assert.NilError(t, err)
+	r := runConfigs(t, o, short, short)
 	waited := r.Client.TimeStart.Sub(begin)
 	assert.Assert(t, waited >= o.WaitStart, "the test started %v after the call", waited)
 	assert.Assert(t, r.Client.Transactions > 0)
@@ -291,10 +295,7 @@ func TestStreamCork(t *testing.T) {
 					return SendMsg(fd, m, f)
 				}}, nil
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			r, err := RunLocal(ctx, o, SideConfig{}, SideConfig{Hooks: hooks})
-			assert.NilError(t, err)
+			r := runConfigs(t, o, SideConfig{}, SideConfig{Hooks: hooks})
 			assert.Assert(t, r.Server.BytesRead > 0)
 			want := unix.MSG_MORE
 			if noCork {
@@ -327,10 +328,7 @@ func TestSourcePort(t *testing.T) {
 			hooks := HookProviderFunc(func(WorkerInfo) (*Hooks, error) {
 				return &Hooks{SendMsg: func(fd int, m *Msg, f int) (int, error) { look(fd); return SendMsg(fd, m, f) }}, nil
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_, err := RunLocal(ctx, o, SideConfig{}, SideConfig{Hooks: hooks})
-			assert.NilError(t, err)
+			runConfigs(t, o, SideConfig{}, SideConfig{Hooks: hooks})
 			want := map[int]bool{o.SourcePort: true, o.SourcePort + 1: true, o.SourcePort + 2: true}
 			assert.DeepEqual(t, seen, want)
 		})
@@ -385,10 +383,7 @@ func TestNumPorts(t *testing.T) {
 					return SendMsg(fd, m, f)
 				}}, nil
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			r, err := RunLocal(ctx, o, SideConfig{}, SideConfig{Hooks: hooks})
-			assert.NilError(t, err)
+			r := runConfigs(t, o, SideConfig{}, SideConfig{Hooks: hooks})
 			base := r.Client.Options.DataPort
 			assert.Equal(t, len(flows), 3, "server ports used: %v", flows)
 			for k := 0; k < 3; k++ {
@@ -431,10 +426,7 @@ func TestSkipRxCopy(t *testing.T) {
 					return n, err
 				}}, nil
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			r, err := RunLocal(ctx, o, SideConfig{Hooks: hooks}, SideConfig{})
-			assert.NilError(t, err)
+			r := runConfigs(t, o, SideConfig{Hooks: hooks}, SideConfig{})
 			assert.Assert(t, r.Server.BytesRead > 0)
 			assert.Equal(t, r.Server.BytesRead, r.Client.BytesWritten)
 			if skip {
@@ -580,10 +572,7 @@ func TestPinNUMA(t *testing.T) {
 					return nil
 				}}, nil
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_, err := RunLocal(ctx, o, SideConfig{}, SideConfig{Hooks: hooks})
-			assert.NilError(t, err)
+			runConfigs(t, o, SideConfig{}, SideConfig{Hooks: hooks})
 			assert.Equal(t, len(got), 2)
 			for i, cpus := range got {
 				if numa {
