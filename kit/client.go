@@ -48,7 +48,7 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 		TestLength: opts.TestLength, Transactions: opts.Transactions,
 		BufferSize: opts.BufferSize, RequestSize: opts.RequestSize, ResponseSize: opts.ResponseSize,
 		EnableRead: opts.EnableRead, EnableWrite: opts.EnableWrite, Delay: opts.Delay, Interval: opts.Interval,
-		TimeWait: opts.TimeWait, TCPFastOpen: opts.TCPFastOpen,
+		TimeWait: opts.TimeWait, TCPFastOpen: opts.TCPFastOpen, SplitBidir: opts.SplitBidir,
 	}
 	if err := cc.send(&message{Type: msgHello, Magic: opts.Magic, Hello: h}); err != nil {
 		return res, err

@@ -70,6 +70,9 @@ type hello struct {
 	TimeWait bool `json:"time_wait,omitempty"`
 	// TCPFastOpen: the client's -X; its server's listeners take TFO.
 	TCPFastOpen bool `json:"tcp_fastopen,omitempty"`
+	// SplitBidir: the client's --split-bidir; its server writes on every
+	// socket until the client's data arrives on it.
+	SplitBidir bool `json:"split_bidir,omitempty"`
 }
 
 // Figures is what one side tells the other of its measurement.

@@ -154,6 +154,7 @@ type Options struct {
 	MinRTO            time.Duration // --min-rto: 0 for the kernel's
 	CongestionControl string        // --congestion-control: "" for the default
 	NoDelay           bool          // --no-delay: TCP_NODELAY (no Nagle) on every data socket
+	SplitBidir        bool          // --split-bidir: tcp_stream both ways over a socket a direction (odd flows client→server, even server→client), as neper's
 	NoCork            bool          // --no-cork: tcp_stream writes without MSG_MORE (by default they set it, as neper's)
 	ZeroCopy          bool          // -Z/--zerocopy: a stream sends with MSG_ZEROCOPY (SO_ZEROCOPY on every data socket) and counts the completions
 	RxZeroCopy        bool          // -z/--rx-zerocopy: tcp_stream receives with TCP_ZEROCOPY_RECEIVE, the pages mapped instead of copied (a recv hook's reads still copy)
@@ -395,6 +396,9 @@ func (o *Options) Validate() error {
 	}
 	if o.SkipRxCopy && o.Workload != TCPStream {
 		bad("--skip-rx-copy", "tcp_stream's reads may discard their bytes (MSG_TRUNC), not %s's", o.Workload)
+	}
+	if o.SplitBidir && o.Workload != TCPStream {
+		bad("--split-bidir", "is tcp_stream's, not %s's", o.Workload)
 	}
 	if o.NoCork && o.Workload != TCPStream {
 		bad("--no-cork", "tcp_stream's writes set MSG_MORE, not %s's", o.Workload)

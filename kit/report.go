@@ -77,6 +77,7 @@ func (o *Options) OptionPairs() []KV {
 		{"congestion_control", o.CongestionControl},
 		{"no_delay", b(o.NoDelay)},
 		{"no_cork", b(o.NoCork)},
+		{"split_bidir", b(o.SplitBidir)},
 		{"zerocopy", b(o.ZeroCopy)},
 		{"skip_rx_copy", b(o.SkipRxCopy)},
 		{"rx_zerocopy", b(o.RxZeroCopy)},

@@ -26,7 +26,7 @@ var reportTestOptionKeys = []string{
 	"test_length", "suicide_length", "buffer_size", "request_size", "response_size",
 	"enable_read", "enable_write", "edge_trigger", "delay", "noburst", "maxevents", "nonblocking", "async_connect",
 	"pin_cpu", "pin_numa", "dry_run", "listen_backlog", "mark", "spin", "udp_timeout", "max_pacing_rate", "min_rto",
-	"congestion_control", "no_delay", "no_cork", "zerocopy", "skip_rx_copy", "rx_zerocopy", "tcp_fastopen", "tcp_tx_delay", "time_wait", "debug", "freebind",
+	"congestion_control", "no_delay", "no_cork", "split_bidir", "zerocopy", "skip_rx_copy", "rx_zerocopy", "tcp_fastopen", "tcp_tx_delay", "time_wait", "debug", "freebind",
 	"wait_start", "iostat_ms", "stime_use_proc", "nolog", "throughput_opt",
 	"interval", "all_samples", "percentiles", "log_rtt", "logrtt_entries_per_flow", "warmup",
 }
@@ -146,7 +146,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 		"edge_trigger": "false", "delay": "1500", "noburst": "0", "maxevents": "1000", "nonblocking": "false", "async_connect": "true",
 		"pin_cpu": "false", "pin_numa": "false", "dry_run": "false", "listen_backlog": "4096", "mark": "0", "spin": "-1", "udp_timeout": "0.2",
 		"max_pacing_rate": "1000000", "min_rto": "5", "congestion_control": "cubic",
-		"no_delay": "false", "no_cork": "false", "zerocopy": "false", "skip_rx_copy": "false", "rx_zerocopy": "false", "tcp_fastopen": "false", "tcp_tx_delay": "0", "time_wait": "false", "debug": "false", "freebind": "false",
+		"no_delay": "false", "no_cork": "false", "split_bidir": "false", "zerocopy": "false", "skip_rx_copy": "false", "rx_zerocopy": "false", "tcp_fastopen": "false", "tcp_tx_delay": "0", "time_wait": "false", "debug": "false", "freebind": "false",
 		"wait_start": "0", "iostat_ms": "0", "stime_use_proc": "false", "nolog": "false", "throughput_opt": "",
 		"interval": "0.5", "all_samples": "samples.csv", "percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": "10000", "warmup": "2",
 		// Results.
@@ -493,7 +493,7 @@ func TestWriteJSON(t *testing.T) {
 		"nonblocking": false, "async_connect": true, "pin_cpu": false, "pin_numa": false, "dry_run": false,
 		"listen_backlog": json.Number("4096"), "mark": json.Number("0"), "spin": json.Number("-1"), "udp_timeout": json.Number("0.2"), "max_pacing_rate": json.Number("1000000"),
 		"min_rto": json.Number("5"), "congestion_control": "cubic",
-		"no_delay": false, "no_cork": false, "zerocopy": false, "skip_rx_copy": false, "rx_zerocopy": false, "tcp_fastopen": false, "tcp_tx_delay": json.Number("0"), "time_wait": false, "debug": false, "freebind": false,
+		"no_delay": false, "no_cork": false, "split_bidir": false, "zerocopy": false, "skip_rx_copy": false, "rx_zerocopy": false, "tcp_fastopen": false, "tcp_tx_delay": json.Number("0"), "time_wait": false, "debug": false, "freebind": false,
 		"wait_start": json.Number("0"), "iostat_ms": json.Number("0"), "stime_use_proc": false, "nolog": false, "throughput_opt": "",
 		"interval": json.Number("0.5"), "all_samples": "samples.csv",
 		"percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": json.Number("10000"), "warmup": json.Number("2"),

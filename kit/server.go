@@ -260,6 +260,7 @@ func adoptInto(o *Options, h *hello) {
 	o.Delay = h.Delay
 	o.TimeWait = h.TimeWait
 	o.TCPFastOpen = o.TCPFastOpen || h.TCPFastOpen
+	o.SplitBidir = h.SplitBidir
 }
 
 func heartbeatEvery(cfg *SideConfig) time.Duration {

@@ -602,3 +602,49 @@ func TestParseCPUList(t *testing.T) {
 		assert.DeepEqual(t, got, tt.want)
 	}
 }
+
+// TestSplitBidir: with --split-bidir a tcp_stream goes both ways over a
+// socket a direction: the client writes on its odd flows and reads on
+// its even ones; the server reads every byte the client wrote and sends
+// what the client reads.
+func TestSplitBidir(t *testing.T) {
+	o := localOpts(TCPStream)
+	o.TestLength = 300 * time.Millisecond
+	o.SplitBidir, o.EnableRead, o.EnableWrite = true, true, true
+	o.NumFlows = 4
+	var mu sync.Mutex
+	dirs := map[int]string{} // client fd → "r", "w" or "rw"
+	note := func(fd int, d string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if dirs[fd] != d && dirs[fd] != "" {
+			dirs[fd] = "rw"
+			return
+		}
+		dirs[fd] = d
+	}
+	hooks := HookProviderFunc(func(WorkerInfo) (*Hooks, error) {
+		return &Hooks{
+			SendMsg: func(fd int, m *Msg, f int) (int, error) { note(fd, "w"); return SendMsg(fd, m, f) },
+			RecvMsg: func(fd int, m *Msg, f int) (int, error) { note(fd, "r"); return RecvMsg(fd, m, f) },
+		}, nil
+	})
+	r := runConfigs(t, o, SideConfig{}, SideConfig{Hooks: hooks})
+	c, s := r.Client, r.Server
+	assert.Assert(t, c.BytesWritten > 0 && c.BytesRead > 0, "client wrote %d, read %d", c.BytesWritten, c.BytesRead)
+	assert.Equal(t, s.BytesRead, c.BytesWritten)
+	assert.Assert(t, s.BytesWritten >= c.BytesRead)
+	var reads, writes int
+	for fd, d := range dirs {
+		switch d {
+		case "r":
+			reads++
+		case "w":
+			writes++
+		default:
+			t.Errorf("client socket %d moved data both ways", fd)
+		}
+	}
+	assert.Equal(t, reads, 2)
+	assert.Equal(t, writes, 2)
+}

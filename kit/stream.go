@@ -43,6 +43,11 @@ func newStreamClient(w *worker, id int, to netip.AddrPort) (*streamFlow, error) 
 		return nil, err
 	}
 	r, wr := streamDirs(w.s)
+	if w.s.opts.SplitBidir {
+		// neper's --split-bidir: a socket a direction, odd flows
+		// writing, even ones reading.
+		r, wr = id%2 == 0, id%2 == 1
+	}
 	f := &streamFlow{fd: fd, id: id, ai: ai, reads: r, writes: wr, events: unix.EPOLLOUT}
 	if err := w.register(fd, f.events, f); err != nil {
 		w.closeSocket(fd, ai)
@@ -145,6 +150,14 @@ func (f *streamFlow) read(w *worker) error {
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.transactions++
+		if f.server && f.writes && w.s.opts.SplitBidir {
+			// The client writes on this socket: it is not one to answer
+			// on (--split-bidir).
+			f.writes = false
+			if err := f.setEvents(w, f.wanted()); err != nil {
+				return err
+			}
+		}
 		if n < len(w.buf) {
 			return nil // drained
 		}

@@ -211,6 +211,7 @@ var flagSpecs = []flagSpec{
 	{"Z", "zerocopy", noValue, "", "stream: send with MSG_ZEROCOPY and count the completions (zerocopy_sends, zerocopy_completions, zerocopy_copied)", boolFlag(func(c *config) *bool { return &c.opts.ZeroCopy })},
 	{"z", "rx-zerocopy", noValue, "", "tcp_stream: receive with TCP_ZEROCOPY_RECEIVE, the pages mapped, not copied (not with --skip-rx-copy; a recv hook's reads still copy)", boolFlag(func(c *config) *bool { return &c.opts.RxZeroCopy })},
 	{"", "skip-rx-copy", noValue, "", "tcp_stream: read with MSG_TRUNC, the kernel discarding the bytes without copying them (a recv hook is handed the flag, and its buffer holds no data)", boolFlag(func(c *config) *bool { return &c.opts.SkipRxCopy })},
+	{"", "split-bidir", noValue, "", "tcp_stream: both ways over separate sockets, the flows doubled (odd ones client→server, even ones server→client), as neper", boolFlag(func(c *config) *bool { return &c.opts.SplitBidir })},
 	{"", "no-cork", noValue, "", "tcp_stream: write without MSG_MORE (by default each write sets it, as neper's)", boolFlag(func(c *config) *bool { return &c.opts.NoCork })},
 	{"", "time-wait", noValue, "", "a client closes its data sockets gracefully, leaving TIME_WAIT (default: SO_LINGER 0, a reset, as neper)", boolFlag(func(c *config) *bool { return &c.opts.TimeWait })},
 	{"d", "debug", noValue, "", "SO_DEBUG on data sockets (needs CAP_NET_ADMIN)", boolFlag(func(c *config) *bool { return &c.opts.Debug })},
@@ -462,6 +463,11 @@ func parseArgs(args []string) (*config, error) {
 	}
 	if c.local && c.opts.Client {
 		errs = append(errs, errors.New("--local runs both sides; drop -c"))
+	}
+	if c.opts.SplitBidir && c.opts.Workload == kit.TCPStream {
+		// As neper: both directions, a socket each, the flows doubled.
+		c.opts.EnableRead, c.opts.EnableWrite = true, true
+		c.opts.NumFlows *= 2
 	}
 	if c.maerts {
 		if c.opts.Workload != kit.TCPStream {

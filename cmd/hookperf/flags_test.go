@@ -87,6 +87,9 @@ func TestParseArgs(t *testing.T) {
 		{"-Z", []string{"tcp_stream", "-Z"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.ZeroCopy = true })},
 		{"--skip-rx-copy", []string{"tcp_stream", "--skip-rx-copy"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.SkipRxCopy = true })},
 		{"-X", []string{"tcp_crr", "-X"}, wantConfig(kit.TCPCRR, func(c *config) { c.opts.TCPFastOpen = true })},
+		{"--split-bidir doubles the flows, both ways", []string{"tcp_stream", "--split-bidir", "-F", "3"}, wantConfig(kit.TCPStream, func(c *config) {
+			c.opts.SplitBidir, c.opts.NumFlows, c.opts.EnableRead, c.opts.EnableWrite = true, 6, true, true
+		})},
 		{"--no-cork", []string{"tcp_stream", "--no-cork"}, wantConfig(kit.TCPStream, func(c *config) { c.opts.NoCork = true })},
 		{"-S", []string{"tcp_rr", "-S"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.StimeUseProc = true })},
 		{"--wait-start", []string{"tcp_rr", "-c", "--wait-start", "5"}, wantConfig(kit.TCPRR, func(c *config) { c.opts.Client, c.opts.WaitStart = true, 5*time.Second })},
@@ -295,6 +298,7 @@ func TestValidateNamesFlag(t *testing.T) {
 		{[]string{"tcp_rr", "-Z"}, "-Z/--zerocopy"},
 		{[]string{"tcp_crr", "--noburst", "1ms"}, "--noburst"},
 		{[]string{"udp_rr", "-N"}, "-N/--pin-numa"},
+		{[]string{"tcp_rr", "--split-bidir"}, "--split-bidir"},
 		{[]string{"tcp_rr", "--noburst", "1ms", "-D", "1ms"}, "--noburst"},
 		{[]string{"tcp_rr", "-z"}, "-z/--rx-zerocopy"},
 		{[]string{"tcp_stream", "--log-rtt"}, "--log-rtt"},

@@ -77,8 +77,8 @@ var flagPlaces = map[string]flagPlace{
 	"reuseaddr": {groupStream, fromNeper}, "throughput-opt": {groupStream, fromNeper},
 
 	"zerocopy":          {groupStream, fromNeper},
-	"enable-tcp-maerts": {groupTCPStream, fromNeper},
-	"rx-zerocopy":       {groupTCPStream, fromNeper}, "skip-rx-copy": {groupTCPStream, fromNeper}, "no-cork": {groupTCPStream, fromNeper},
+	"enable-tcp-maerts": {groupTCPStream, fromNeper}, "split-bidir": {groupTCPStream, fromNeper},
+	"rx-zerocopy": {groupTCPStream, fromNeper}, "skip-rx-copy": {groupTCPStream, fromNeper}, "no-cork": {groupTCPStream, fromNeper},
 
 	"script": {groupScript, fromRushit}, "script-arg": {groupScript, fromHookperf},
 
