@@ -260,7 +260,7 @@ func (w *worker) dropServerFlow(f flow, fd int, cause error) {
 // clients (SO_LINGER 0) never have. A reset client needs none.
 func (w *worker) resetOnClose(fd int) {
 	if w.s.side == ServerSide && !w.s.opts.TimeWait && !w.s.opts.Workload.IsUDP() {
-		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &w.resetLinger)
+		_ = sysSetLinger(fd, &resetLinger)
 	}
 }
 

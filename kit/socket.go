@@ -92,9 +92,8 @@ func (s *sideRun) applySocketOptions(fd int, ai *AddrInfo) error {
 	}
 	if ai.SockType == unix.SOCK_STREAM {
 		if o.Client && !o.TimeWait {
-			l := unix.Linger{Onoff: 1}
-			if err := unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &l); err != nil {
-				return fmt.Errorf("setsockopt SO_LINGER 0: %w", err)
+			if e := sysSetLinger(fd, &resetLinger); e != 0 {
+				return fmt.Errorf("setsockopt SO_LINGER 0: %w", e)
 			}
 		}
 		if o.Client && o.TCPFastOpen {

@@ -158,6 +158,16 @@ func sysClose(fd int) {
 	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 }
 
+// resetLinger is SO_LINGER {on, 0 s}: close(2) resets the connection.
+var resetLinger = unix.Linger{Onoff: 1}
+
+// sysSetLinger sets SO_LINGER: a tcp_crr client does for every
+// transaction's connection.
+func sysSetLinger(fd int, l *unix.Linger) unix.Errno {
+	_, _, e := unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(l)), unsafe.Sizeof(*l), 0)
+	return e
+}
+
 // sysConnect starts connecting a non-blocking socket to sa.
 func sysConnect(fd int, sa *rawSockaddr) unix.Errno {
 	_, _, e := unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa.addr)), uintptr(sa.len))

@@ -45,8 +45,6 @@ type worker struct {
 	unyielded             int // datagrams sent since a udp_stream sender last yielded
 	// minusOne: the last packet hook returned a bare -1 (no errno).
 	minusOne bool
-	// resetLinger is SO_LINGER {on, 0 s}: close(2) resets the connection.
-	resetLinger unix.Linger
 	// sendFlags are the flags of every data write: MSG_MORE on tcp_stream
 	// unless --no-cork, as neper's. recvFlags those of every data read:
 	// MSG_TRUNC with --skip-rx-copy.
@@ -217,7 +215,6 @@ func (w *worker) setup() error {
 		w.hooksReady = h // readable by the side, to interrupt a stuck hook
 		s.mu.Unlock()
 	}
-	w.resetLinger = unix.Linger{Onoff: 1}
 	w.readBurst, w.writeBurst = burst, burst
 	if s.opts.Workload == TCPStream && !s.opts.NoCork {
 		w.sendFlags = unix.MSG_MORE
