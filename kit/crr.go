@@ -25,6 +25,7 @@ const (
 type crrClient struct {
 	fd      int
 	id      int
+	moved   uint64 // transactions, for the per-flow figures
 	to      netip.AddrPort
 	sa      *rawSockaddr
 	ai      *AddrInfo
@@ -130,6 +131,7 @@ func (f *crrClient) receive(w *worker) error {
 		return nil
 	}
 	w.c.transactions++
+	f.moved++
 	w.recordLatency(f.id, w.stamp()-timeDuration(f.startAt))
 	// The socket has SO_LINGER 0 unless --time-wait, as neper's do: it
 	// closes with a reset, leaving no TIME_WAIT, so that tens of

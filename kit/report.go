@@ -202,6 +202,11 @@ func (r *Result) ResultPairs() []KV {
 			kv = append(kv, KV{"throughput", float(v)}, KV{"throughput_units", unit})
 		}
 	}
+	if fr := r.FlowFairness(); fr != nil {
+		// hookperf's: the slowest and the fastest flow, and Jain's index.
+		kv = append(kv, KV{"flow_throughput_min", float(fr.Min)}, KV{"flow_throughput_max", float(fr.Max)},
+			KV{"flow_fairness", float(fr.Jain)})
+	}
 	kv = append(kv,
 		KV{"local_throughput", float(r.LocalThroughput)},
 		KV{"remote_throughput", float(r.RemoteThroughput)},

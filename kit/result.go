@@ -188,6 +188,9 @@ type Result struct {
 	// end or the server's stop, so a server's last sample does not count
 	// its drain and may be below its totals.
 	Samples []Sample
+	// Flows are a client's flows and what each moved over the whole run
+	// (nil on a server); FlowFairness says how evenly.
+	Flows []FlowFigures
 	// RTTLog is an rr client's --log-rtt log: every transaction's round
 	// trip, up to --logrtt-entries-per-flow a flow.
 	RTTLog []RTTEntry
@@ -252,6 +255,9 @@ func (s *sideRun) collect(r *Result) {
 	r.TCPConnections, r.TCPRetransmits = tcp.conns, tcp.retrans
 	if tcp.conns > 0 {
 		r.TCPRTT = tcp.rttSum / time.Duration(tcp.conns)
+	}
+	if s.side == ClientSide {
+		r.Flows = s.flowFigures()
 	}
 	r.Samples = mergeSamples(s.list)
 	warm := 0

@@ -26,6 +26,7 @@ const (
 type rrClient struct {
 	fd     int
 	id     int
+	moved  uint64 // transactions, for the per-flow figures
 	ai     *AddrInfo
 	state  rrState
 	off    int   // bytes of the current request sent or response read
@@ -120,6 +121,7 @@ func (f *rrClient) receive(w *worker) error {
 		return nil
 	}
 	w.c.transactions++
+	f.moved++
 	w.recordLatency(f.id, w.stamp()-timeDuration(f.sentAt))
 	if f.quota > 0 {
 		f.quota--

@@ -33,6 +33,7 @@ type streamFlow struct {
 	running bool        // connected and started
 	paused  bool        // waiting out -D
 	zc      *rxZerocopy // -z: the mapped receive window (made at the first read)
+	moved   uint64      // bytes read and written, for the per-flow figures
 	events  uint32
 }
 
@@ -150,6 +151,7 @@ func (f *streamFlow) read(w *worker) error {
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.transactions++
+		f.moved += uint64(n)
 		if f.server && f.writes && w.s.opts.SplitBidir {
 			// The client writes on this socket: it is not one to answer
 			// on (--split-bidir).
@@ -188,6 +190,7 @@ func (f *streamFlow) readZerocopy(w *worker) error {
 			return f.broken(w, errPeerClosed)
 		}
 		w.c.bytesRead += uint64(n)
+		f.moved += uint64(n)
 		w.c.zcMapped += uint64(mapped)
 		w.c.transactions++
 		if drained {
@@ -222,6 +225,7 @@ func (f *streamFlow) write(w *worker) error {
 			w.c.zcSends++
 		}
 		w.c.bytesWritten += uint64(n)
+		f.moved += uint64(n)
 		if w.delays != nil {
 			f.paused = true
 			if err := f.setEvents(w, f.wanted()); err != nil {

@@ -189,6 +189,7 @@ func (u *udpServer) respond(w *worker) error {
 type udpClient struct {
 	fd      int
 	id      int
+	moved   uint64 // transactions (rr) or bytes sent (stream), for the per-flow figures
 	ai      *AddrInfo
 	rr      bool
 	waiting bool // rr: a request is out
@@ -332,6 +333,7 @@ func (f *udpClient) response(w *worker) error {
 		f.answered |= 1
 		f.waiting = false
 		w.c.transactions++
+		f.moved++
 		w.recordLatency(f.id, w.stamp()-f.sentAt)
 		if f.quota > 0 {
 			if f.quota--; f.quota == 0 {
@@ -404,6 +406,7 @@ func (f *udpClient) stream(w *worker) error {
 		}
 		w.c.bytesWritten += uint64(n)
 		w.c.packetsWritten++
+		f.moved += uint64(n)
 		if w.sendFlags&unix.MSG_ZEROCOPY != 0 {
 			w.c.zcSends++
 		}
