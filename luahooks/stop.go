@@ -99,6 +99,11 @@ func (m *mainStop) cause() error {
 	case errors.Is(cause, context.DeadlineExceeded):
 		return kit.ErrSuicide
 	case errors.Is(cause, context.Canceled):
+		if d, ok := m.Context.Deadline(); ok && !time.Now().Before(d) {
+			// -s ran out and the cancellation it set off (the peer's
+			// failure, the side's stop) reached this state first.
+			return kit.ErrSuicide
+		}
 		return fmt.Errorf("the run was cancelled (%w)", cause)
 	}
 	return cause
