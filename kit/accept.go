@@ -301,6 +301,9 @@ func (r *round) waitStart(ctx context.Context, cfg *SideConfig) error {
 			switch ev.m.Type {
 			case msgStart:
 				n++
+				if ev.m.Flows != nil {
+					r.s.clientFlows = append(r.s.clientFlows, ev.m.Flows)
+				}
 			case msgHeartbeat:
 			case msgAbort:
 				return &clientGone{fmt.Errorf("control: client %s gave up before the start: %s", from, ev.m.Error)}

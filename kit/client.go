@@ -96,7 +96,7 @@ func runClient(ctx context.Context, opts *Options, cfg *SideConfig) (*Result, er
 	if err := s.waitConnected(ctx, cc, events); err != nil {
 		return fail(s.peerCause(err, events))
 	}
-	if err := cc.send(&message{Type: msgStart}); err != nil {
+	if err := cc.send(&message{Type: msgStart, Flows: s.flowPorts()}); err != nil {
 		return fail(err)
 	}
 	s.setPhase(phaseRunning)

@@ -42,8 +42,11 @@ type message struct {
 	Magic   uint32   `json:"magic,omitempty"`
 	Hello   *hello   `json:"hello,omitempty"`
 	Ports   []uint16 `json:"ports,omitempty"` // welcome: the server workers' data ports
-	Figures *Figures `json:"figures,omitempty"`
-	Error   string   `json:"error,omitempty"`
+	// Flows, in start, names the client's flows by their address, so
+	// that the server's per-flow samples carry the client's flow ids.
+	Flows   flowPorts `json:"flows,omitempty"`
+	Figures *Figures  `json:"figures,omitempty"`
+	Error   string    `json:"error,omitempty"`
 	// Interrupted, in stop or abort, names the interrupt (SIGINT) that
 	// ended the sender's test early; an abort then carries its figures.
 	Interrupted string    `json:"interrupted,omitempty"`

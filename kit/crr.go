@@ -25,7 +25,7 @@ const (
 type crrClient struct {
 	fd      int
 	id      int
-	moved   uint64 // transactions, for the per-flow figures
+	st      flowStats // its address unknown: it changes every transaction
 	to      netip.AddrPort
 	sa      *rawSockaddr
 	ai      *AddrInfo
@@ -36,7 +36,9 @@ type crrClient struct {
 }
 
 func newCRRClient(w *worker, id int, to netip.AddrPort) (flow, error) {
-	return &crrClient{fd: -1, id: id, to: to, sa: newRawSockaddr(to), ai: addrInfo(to, false), quota: w.s.quota(id)}, nil
+	f := &crrClient{fd: -1, id: id, st: flowStats{id: id}, to: to, sa: newRawSockaddr(to), ai: addrInfo(to, false), quota: w.s.quota(id)}
+	w.trackFlow(&f.st)
+	return f, nil
 }
 
 func (f *crrClient) begin(w *worker) error {
@@ -93,7 +95,7 @@ func (f *crrClient) handle(w *worker, ev uint32) error {
 
 // write sends what it can of the request.
 func (f *crrClient) write(w *worker) (bool, error) {
-	done, err := w.sendPart(f.fd, &f.off, w.s.opts.RequestSize)
+	done, err := w.sendPart(&f.st, f.fd, &f.off, w.s.opts.RequestSize)
 	if err != nil {
 		if f.off == 0 && !isHookError(err) {
 			// The first write is where a failed connect shows.
@@ -120,7 +122,7 @@ func (f *crrClient) send(w *worker) error {
 }
 
 func (f *crrClient) receive(w *worker) error {
-	done, err := w.recvPart(f.fd, &f.off, w.s.opts.ResponseSize, false)
+	done, err := w.recvPart(&f.st, f.fd, &f.off, w.s.opts.ResponseSize, false)
 	if errors.Is(err, errPeerClosed) {
 		err = closedMidTransaction{}
 	}
@@ -131,8 +133,8 @@ func (f *crrClient) receive(w *worker) error {
 		return nil
 	}
 	w.c.transactions++
-	f.moved++
-	w.recordLatency(f.id, w.stamp()-timeDuration(f.startAt))
+	f.st.transactions++
+	w.recordLatency(&f.st, w.stamp()-timeDuration(f.startAt))
 	// The socket has SO_LINGER 0 unless --time-wait, as neper's do: it
 	// closes with a reset, leaving no TIME_WAIT, so that tens of
 	// thousands of connections a second do not exhaust the ports or slow
@@ -217,7 +219,7 @@ func (f *crrServer) handle(w *worker, ev uint32) error {
 		return nil
 	}
 	if !f.replied {
-		done, err := w.recvPart(f.fd, &f.off, w.s.opts.RequestSize, !w.s.opts.EdgeTrigger)
+		done, err := w.recvPart(&w.untracked, f.fd, &f.off, w.s.opts.RequestSize, !w.s.opts.EdgeTrigger)
 		if err != nil || !done {
 			return f.failed(w, err)
 		}
@@ -242,7 +244,7 @@ func (f *crrServer) handle(w *worker, ev uint32) error {
 }
 
 func (f *crrServer) send(w *worker) error {
-	done, err := w.sendPart(f.fd, &f.off, w.s.opts.ResponseSize)
+	done, err := w.sendPart(&w.untracked, f.fd, &f.off, w.s.opts.ResponseSize)
 	if err != nil {
 		return f.failed(w, err)
 	}

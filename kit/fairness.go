@@ -24,31 +24,16 @@ type Fairness struct {
 	Jain float64
 }
 
-// flowCount is what a client flow moved, if it is one.
-func flowCount(f flow) (id int, moved uint64, ok bool) {
-	switch f := f.(type) {
-	case *rrClient:
-		return f.id, f.moved, true
-	case *crrClient:
-		return f.id, f.moved, true
-	case *udpClient:
-		return f.id, f.moved, true
-	case *streamFlow:
-		if !f.server {
-			return f.id, f.moved, true
-		}
-	}
-	return 0, 0, false
-}
-
 // flowFigures lists the client flows of the side's workers by id.
 func (s *sideRun) flowFigures() []FlowFigures {
 	var out []FlowFigures
 	for _, w := range s.list {
-		for _, f := range w.flows {
-			if id, moved, ok := flowCount(f); ok {
-				out = append(out, FlowFigures{Flow: id, Moved: moved})
+		for _, st := range w.flowStats {
+			moved := st.transactions
+			if s.opts.Workload.IsStream() {
+				moved = st.bytesRead + st.bytesWritten
 			}
+			out = append(out, FlowFigures{Flow: st.id, Moved: moved})
 		}
 	}
 	slices.SortFunc(out, func(a, b FlowFigures) int { return a.Flow - b.Flow })

@@ -28,7 +28,8 @@ func (closedMidTransaction) Is(target error) bool { return target == errPeerClos
 // recvPart reads what it can of a message of size bytes and reports
 // whether it is complete. With oneRead (level-triggered) it makes one
 // read per event; edge-triggered it reads until EAGAIN or the end.
-func (w *worker) recvPart(fd int, off *int, size int, oneRead bool) (bool, error) {
+// The bytes count in the worker's counters and flow st's.
+func (w *worker) recvPart(st *flowStats, fd int, off *int, size int, oneRead bool) (bool, error) {
 	for *off < size {
 		n, e, err := w.read(fd, w.buf[:min(size-*off, len(w.buf))])
 		if err != nil {
@@ -45,6 +46,7 @@ func (w *worker) recvPart(fd int, off *int, size int, oneRead bool) (bool, error
 		}
 		*off += n
 		w.c.bytesRead += uint64(n)
+		st.bytesRead += uint64(n)
 		if oneRead && *off < size {
 			return false, nil
 		}
@@ -54,7 +56,7 @@ func (w *worker) recvPart(fd int, off *int, size int, oneRead bool) (bool, error
 
 // sendPart writes what it can of a message of size bytes and reports
 // whether it is complete; false with no error means the socket is full.
-func (w *worker) sendPart(fd int, off *int, size int) (bool, error) {
+func (w *worker) sendPart(st *flowStats, fd int, off *int, size int) (bool, error) {
 	for *off < size {
 		n, e, err := w.write(fd, w.buf[:size-*off])
 		if err != nil {
@@ -68,6 +70,7 @@ func (w *worker) sendPart(fd int, off *int, size int) (bool, error) {
 		}
 		*off += n
 		w.c.bytesWritten += uint64(n)
+		st.bytesWritten += uint64(n)
 	}
 	return true, nil
 }

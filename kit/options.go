@@ -174,9 +174,12 @@ type Options struct {
 	TimeWait bool
 
 	// Statistics.
-	Interval    time.Duration // -I
-	AllSamples  string        // -A: CSV file, "" for none
-	Percentiles []float64     // -p
+	Interval   time.Duration // -I
+	AllSamples string        // -A: CSV file, "" for none
+	// WorkerSamples: -A writes a row per worker per interval (flow_id
+	// -1) rather than one per flow (--worker-samples).
+	WorkerSamples bool
+	Percentiles   []float64 // -p
 	// ThroughputUnit (--throughput-opt) is the unit of a stream's
 	// throughput= in the key=value report: a RateUnit's name or an auto
 	// unit ("" is DefaultThroughputUnit, Mbit/s).

@@ -93,6 +93,7 @@ func (o *Options) OptionPairs() []KV {
 		{"throughput_opt", o.ThroughputUnit},
 		{"interval", seconds(o.Interval)},
 		{"all_samples", o.AllSamples},
+		{"worker_samples", b(o.WorkerSamples)},
 		{"percentiles", pct},
 		{"log_rtt", o.LogRTT},
 		{"logrtt_entries_per_flow", i(o.logRTTPerFlow())},
@@ -249,7 +250,9 @@ func WriteKeyValues(w io.Writer, r *Result) error {
 }
 
 // WriteJSON writes the same facts as one JSON object: "options" and
-// "results" (numbers as numbers), and "samples" per interval.
+// "results" (numbers as numbers), "samples" per interval (the side's
+// totals so far), and "flow_samples" per flow per interval (as -A's rows;
+// latencies in seconds, on an rr client).
 func WriteJSON(w io.Writer, r *Result) error {
 	doc := map[string]any{
 		"options": pairsToMap(r.Options.OptionPairs()),
@@ -267,6 +270,20 @@ func WriteJSON(w io.Writer, r *Result) error {
 		})
 	}
 	doc["samples"] = samples
+	flows := []map[string]any{}
+	for _, s := range r.FlowSamples {
+		m := map[string]any{
+			"time": s.Time.Seconds(), "worker": s.Worker, "flow_id": s.Flow,
+			"transactions": s.Transactions, "bytes_read": s.BytesRead, "bytes_written": s.BytesWritten,
+		}
+		if s.LatencyCount > 0 {
+			m["latency_count"] = s.LatencyCount
+			m["latency_min"], m["latency_mean"] = s.LatencyMin.Seconds(), s.LatencyMean.Seconds()
+			m["latency_max"], m["latency_stddev"] = s.LatencyMax.Seconds(), s.LatencyStddev.Seconds()
+		}
+		flows = append(flows, m)
+	}
+	doc["flow_samples"] = flows
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
@@ -297,8 +314,8 @@ func pairsToMap(kvs []KV) map[string]any {
 	return m
 }
 
-// SampleColumns returns the CSV columns of -A, one row per worker per
-// interval: neper's, in neper's order (a latency_pNN column per requested
+// SampleColumns returns the CSV columns of -A, one row per flow (or per
+// worker) per interval: neper's, in neper's order (a latency_pNN column per requested
 // percentile, then the worker thread's rusage), and hookperf's additions
 // last.
 func SampleColumns(percentiles []float64) []string {
@@ -314,9 +331,12 @@ func SampleColumns(percentiles []float64) []string {
 		"bytes_written", "latency_count")
 }
 
-// WriteSamplesCSV writes every worker's samples as CSV; flow_id is -1 for
-// a worker's aggregate row. Percentile columns are empty in a worker's
-// samples that have none (a server, a stream).
+// WriteSamplesCSV writes the samples as CSV: a row per flow per interval
+// (r.FlowSamples), or a row per worker per interval (flow_id -1) with
+// --worker-samples or where a side has no per-flow samples (a tcp_crr or
+// UDP server). A flow's row has its worker's thread rusage, as neper's.
+// Percentile columns are empty in samples that have none (a server, a
+// stream).
 func WriteSamplesCSV(w io.Writer, r *Result) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(SampleColumns(r.Options.Percentiles)); err != nil {
@@ -324,9 +344,13 @@ func WriteSamplesCSV(w io.Writer, r *Result) error {
 	}
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 	d := func(v int64) string { return strconv.FormatInt(v, 10) }
-	for _, s := range r.WorkerSamples {
+	rows := r.FlowSamples
+	if r.Options.WorkerSamples || len(rows) == 0 {
+		rows = r.WorkerSamples
+	}
+	for _, s := range rows {
 		row := []string{
-			seconds(r.TimeStart.Add(s.Time).Sub(time.Unix(0, 0))), strconv.Itoa(s.Worker), "-1",
+			seconds(r.TimeStart.Add(s.Time).Sub(time.Unix(0, 0))), strconv.Itoa(s.Worker), strconv.Itoa(s.Flow),
 			u(s.BytesRead), u(s.Transactions),
 			seconds(s.LatencyMin), seconds(s.LatencyMean), seconds(s.LatencyMax), seconds(s.LatencyStddev),
 		}

@@ -28,7 +28,7 @@ var reportTestOptionKeys = []string{
 	"pin_cpu", "pin_numa", "dry_run", "listen_backlog", "mark", "spin", "udp_timeout", "max_pacing_rate", "min_rto",
 	"congestion_control", "no_delay", "no_cork", "split_bidir", "zerocopy", "skip_rx_copy", "rx_zerocopy", "tcp_fastopen", "tcp_tx_delay", "time_wait", "debug", "freebind",
 	"wait_start", "iostat_ms", "stime_use_proc", "nolog", "throughput_opt",
-	"interval", "all_samples", "percentiles", "log_rtt", "logrtt_entries_per_flow", "warmup",
+	"interval", "all_samples", "worker_samples", "percentiles", "log_rtt", "logrtt_entries_per_flow", "warmup",
 }
 
 // reportTestSpecKeys are the result keys SPEC.md's "Output" lists for
@@ -148,7 +148,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 		"max_pacing_rate": "1000000", "min_rto": "5", "congestion_control": "cubic",
 		"no_delay": "false", "no_cork": "false", "split_bidir": "false", "zerocopy": "false", "skip_rx_copy": "false", "rx_zerocopy": "false", "tcp_fastopen": "false", "tcp_tx_delay": "0", "time_wait": "false", "debug": "false", "freebind": "false",
 		"wait_start": "0", "iostat_ms": "0", "stime_use_proc": "false", "nolog": "false", "throughput_opt": "",
-		"interval": "0.5", "all_samples": "samples.csv", "percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": "10000", "warmup": "2",
+		"interval": "0.5", "all_samples": "samples.csv", "worker_samples": "false", "percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": "10000", "warmup": "2",
 		// Results.
 		"total_run_time": "10.5", "invalid_secret_count": "2",
 		"time_start": "1700000000.000005000", "time_end": "1700000010.500000000",
@@ -413,11 +413,18 @@ type reportTestJSON struct {
 	Results map[string]any   `json:"results"`
 	Side    string           `json:"side"`
 	Samples []map[string]any `json:"samples"`
+	Flows   []map[string]any `json:"flow_samples"`
 	GoBench string           `json:"gobench"`
 }
 
 func TestWriteJSON(t *testing.T) {
 	r := reportTestRR()
+	r.FlowSamples = []Sample{
+		{Time: 500 * time.Millisecond, Worker: 1, Flow: 3, Transactions: 7, BytesRead: 8, BytesWritten: 9,
+			LatencyCount: 7, LatencyMin: time.Millisecond, LatencyMean: 2 * time.Millisecond,
+			LatencyMax: 4 * time.Millisecond, LatencyStddev: time.Millisecond},
+		{Time: time.Second, Worker: 1, Flow: 3, Transactions: 7, BytesRead: 8, BytesWritten: 9},
+	}
 	var out bytes.Buffer
 	if err := WriteJSON(&out, r); err != nil {
 		t.Fatalf("WriteJSON: %v", err)
@@ -495,7 +502,7 @@ func TestWriteJSON(t *testing.T) {
 		"min_rto": json.Number("5"), "congestion_control": "cubic",
 		"no_delay": false, "no_cork": false, "split_bidir": false, "zerocopy": false, "skip_rx_copy": false, "rx_zerocopy": false, "tcp_fastopen": false, "tcp_tx_delay": json.Number("0"), "time_wait": false, "debug": false, "freebind": false,
 		"wait_start": json.Number("0"), "iostat_ms": json.Number("0"), "stime_use_proc": false, "nolog": false, "throughput_opt": "",
-		"interval": json.Number("0.5"), "all_samples": "samples.csv",
+		"interval": json.Number("0.5"), "all_samples": "samples.csv", "worker_samples": false,
 		"percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": json.Number("10000"), "warmup": json.Number("2"),
 	}
 	if diff := cmp.Diff(wantOpts, doc.Options); diff != "" {
@@ -508,6 +515,18 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantSamples, doc.Samples); diff != "" {
 		t.Errorf("JSON samples mismatch (-want +got):\n%s", diff)
+	}
+	// A flow's samples: latencies only where it had transactions.
+	wantFlows := []map[string]any{
+		{"time": json.Number("0.5"), "worker": json.Number("1"), "flow_id": json.Number("3"),
+			"transactions": json.Number("7"), "bytes_read": json.Number("8"), "bytes_written": json.Number("9"),
+			"latency_count": json.Number("7"), "latency_min": json.Number("0.001"), "latency_mean": json.Number("0.002"),
+			"latency_max": json.Number("0.004"), "latency_stddev": json.Number("0.001")},
+		{"time": json.Number("1"), "worker": json.Number("1"), "flow_id": json.Number("3"),
+			"transactions": json.Number("7"), "bytes_read": json.Number("8"), "bytes_written": json.Number("9")},
+	}
+	if diff := cmp.Diff(wantFlows, doc.Flows); diff != "" {
+		t.Errorf("JSON flow samples mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -535,13 +554,13 @@ func TestWriteSamplesCSV(t *testing.T) {
 	r := reportTestRR()
 	r.TimeStart = time.Unix(1700000000, 0)
 	r.WorkerSamples = []Sample{
-		{Time: 500 * time.Millisecond, Worker: 0, Transactions: 10, BytesRead: 11, BytesWritten: 12,
+		{Time: 500 * time.Millisecond, Worker: 0, Flow: -1, Transactions: 10, BytesRead: 11, BytesWritten: 12,
 			LatencyCount: 10, LatencyMin: 10 * time.Microsecond, LatencyMean: 20 * time.Microsecond,
 			LatencyMax: 30 * time.Microsecond, LatencyStddev: 5 * time.Microsecond,
 			LatencyPercentiles: []Percentile{{P: 50, Value: 19 * time.Microsecond}, {P: 99.9, Value: 29 * time.Microsecond}},
 			Utime:              100 * time.Millisecond, Stime: 200 * time.Millisecond, MaxRSS: 5288, MinFlt: 71, MajFlt: 1, Nvcsw: 7, Nivcsw: 8},
-		{Time: 500 * time.Millisecond, Worker: 1},
-		{Time: 1500 * time.Millisecond, Worker: 0, Transactions: 30},
+		{Time: 500 * time.Millisecond, Worker: 1, Flow: -1},
+		{Time: 1500 * time.Millisecond, Worker: 0, Flow: -1, Transactions: 30},
 	}
 	var out bytes.Buffer
 	if err := WriteSamplesCSV(&out, r); err != nil {
@@ -585,6 +604,46 @@ func TestWriteSamplesCSV(t *testing.T) {
 			t.Errorf("column %q at %d, want it after %d", c, i, last)
 		}
 		last = i
+	}
+}
+
+// TestWriteSamplesCSVFlowRows: a row per flow sample, unless
+// --worker-samples asks for the workers' rows.
+func TestWriteSamplesCSVFlowRows(t *testing.T) {
+	r := reportTestRR()
+	r.Options.Percentiles = nil
+	r.WorkerSamples = []Sample{{Time: time.Second, Worker: 0, Flow: -1, Transactions: 5}}
+	r.FlowSamples = []Sample{
+		{Time: time.Second, Worker: 0, Flow: 0, Transactions: 2, LatencyCount: 2, LatencyMean: time.Millisecond},
+		{Time: time.Second, Worker: 0, Flow: 1, Transactions: 3},
+	}
+	tests := []struct {
+		name          string
+		workerSamples bool
+		want          [][]string // tid, flow_id, transactions, latency_mean
+	}{
+		{"per flow", false, [][]string{{"0", "0", "2", "0.001"}, {"0", "1", "3", "0"}}},
+		{"per worker", true, [][]string{{"0", "-1", "5", "0"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r.Options.WorkerSamples = tt.workerSamples
+			var out bytes.Buffer
+			if err := WriteSamplesCSV(&out, r); err != nil {
+				t.Fatalf("WriteSamplesCSV: %v", err)
+			}
+			records, err := csv.NewReader(&out).ReadAll()
+			if err != nil {
+				t.Fatalf("WriteSamplesCSV output does not parse: %v", err)
+			}
+			var got [][]string
+			for _, rec := range records[1:] {
+				got = append(got, []string{rec[1], rec[2], rec[4], rec[6]})
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("rows mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -8,11 +8,15 @@ import (
 	"github.com/hookperf/hookperf/kit/internal/stats"
 )
 
-// Sample is one worker's cumulative counters at the end of an interval,
-// or the sum over workers in Result.Samples (Worker is then -1).
+// Sample is one worker's or one flow's cumulative counters at the end of
+// an interval, or the sum over workers in Result.Samples (Worker is then
+// -1).
 type Sample struct {
-	Time         time.Duration // since the start of measurement
-	Worker       int
+	Time   time.Duration // since the start of measurement
+	Worker int
+	// Flow is the flow's id (the client's index) in a flow's sample, -1
+	// in a worker's or the side's.
+	Flow         int
 	Transactions uint64
 	BytesRead    uint64
 	BytesWritten uint64
@@ -196,6 +200,11 @@ type Result struct {
 	RTTLog []RTTEntry
 	// WorkerSamples are the same, one per worker per interval.
 	WorkerSamples []Sample
+	// FlowSamples are the same, one per flow per interval (by time, then
+	// flow id), a flow's Flow its id on both sides. They add up to the
+	// worker's samples; a flow that closed keeps its last counts. A
+	// tcp_crr or UDP server has none (see the README's "-A").
+	FlowSamples []Sample
 	// Workers are each worker's totals over the whole run, in worker
 	// order (Workers[i].Worker == i); the totals above are their sums.
 	Workers []WorkerFigures
@@ -258,7 +267,10 @@ func (s *sideRun) collect(r *Result) {
 	}
 	if s.side == ClientSide {
 		r.Flows = s.flowFigures()
+	} else {
+		s.nameFlows(s.clientFlows)
 	}
+	r.FlowSamples = s.flowSamples()
 	r.Samples = mergeSamples(s.list)
 	warm := 0
 	if s.opts.Warmup > 0 {
@@ -325,7 +337,7 @@ func mergeSamples(ws []*worker) []Sample {
 	out := make([]Sample, n)
 	for i := range out {
 		m := &out[i]
-		m.Worker = -1
+		m.Worker, m.Flow = -1, -1
 		var lat stats.Moments
 		for _, w := range ws {
 			if len(w.samples) == 0 {

@@ -26,7 +26,7 @@ const (
 type rrClient struct {
 	fd     int
 	id     int
-	moved  uint64 // transactions, for the per-flow figures
+	st     flowStats
 	ai     *AddrInfo
 	state  rrState
 	off    int   // bytes of the current request sent or response read
@@ -42,13 +42,14 @@ func newRRClient(w *worker, id int, to netip.AddrPort) (*rrClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &rrClient{fd: fd, id: id, ai: ai, quota: w.s.quota(id)}
+	f := &rrClient{fd: fd, id: id, st: newClientStats(id, fd), ai: ai, quota: w.s.quota(id)}
 	if err := w.register(fd, unix.EPOLLIN|unix.EPOLLOUT, f); err != nil {
 		w.closeSocket(fd, ai)
 		return nil, err
 	}
 	f.out.on = true
 	w.pending++
+	w.trackFlow(&f.st)
 	return f, nil
 }
 
@@ -101,7 +102,7 @@ func (f *rrClient) startTransaction(w *worker) error {
 }
 
 func (f *rrClient) send(w *worker) error {
-	done, err := w.sendPart(f.fd, &f.off, w.s.opts.RequestSize)
+	done, err := w.sendPart(&f.st, f.fd, &f.off, w.s.opts.RequestSize)
 	if err != nil {
 		return fmt.Errorf("flow %d: %w", f.id, err)
 	}
@@ -113,7 +114,7 @@ func (f *rrClient) send(w *worker) error {
 }
 
 func (f *rrClient) receive(w *worker) error {
-	done, err := w.recvPart(f.fd, &f.off, w.s.opts.ResponseSize, !w.s.opts.EdgeTrigger)
+	done, err := w.recvPart(&f.st, f.fd, &f.off, w.s.opts.ResponseSize, !w.s.opts.EdgeTrigger)
 	if err != nil {
 		return fmt.Errorf("flow %d: %w", f.id, err)
 	}
@@ -121,8 +122,8 @@ func (f *rrClient) receive(w *worker) error {
 		return nil
 	}
 	w.c.transactions++
-	f.moved++
-	w.recordLatency(f.id, w.stamp()-timeDuration(f.sentAt))
+	f.st.transactions++
+	w.recordLatency(&f.st, w.stamp()-timeDuration(f.sentAt))
 	if f.quota > 0 {
 		f.quota--
 		if f.quota == 0 {
@@ -153,12 +154,17 @@ func (f *rrClient) close(w *worker) { w.closeSocket(f.fd, f.ai) }
 // rrServer answers each request of -Q bytes with -R bytes.
 type rrServer struct {
 	fd    int
+	st    flowStats
 	state rrState
 	off   int
 	out   outInterest
 }
 
-func newRRServer(w *worker, fd int) flow { return &rrServer{fd: fd, state: rrReceiving} }
+func newRRServer(w *worker, fd int) flow {
+	f := &rrServer{fd: fd, st: newServerStats(fd), state: rrReceiving}
+	w.trackFlow(&f.st)
+	return f
+}
 
 func (f *rrServer) begin(w *worker) error { return nil }
 
@@ -204,7 +210,7 @@ func (f *rrServer) receive(w *worker) error {
 // whether the request is complete. A flow whose client went away is
 // dropped.
 func (f *rrServer) readRequest(w *worker) (bool, error) {
-	done, err := w.recvPart(f.fd, &f.off, w.s.opts.RequestSize, !w.s.opts.EdgeTrigger)
+	done, err := w.recvPart(&f.st, f.fd, &f.off, w.s.opts.RequestSize, !w.s.opts.EdgeTrigger)
 	if err != nil {
 		return false, f.failed(w, err)
 	}
@@ -212,7 +218,7 @@ func (f *rrServer) readRequest(w *worker) (bool, error) {
 }
 
 func (f *rrServer) send(w *worker) error {
-	done, err := w.sendPart(f.fd, &f.off, w.s.opts.ResponseSize)
+	done, err := w.sendPart(&f.st, f.fd, &f.off, w.s.opts.ResponseSize)
 	if err != nil {
 		return f.failed(w, err)
 	}
@@ -220,6 +226,7 @@ func (f *rrServer) send(w *worker) error {
 		return f.out.set(w, f.fd, true)
 	}
 	w.c.transactions++
+	f.st.transactions++
 	f.state, f.off = rrReceiving, 0
 	return f.out.set(w, f.fd, false)
 }

@@ -31,17 +31,23 @@ type workload interface {
 // workers read while running are set before the workers start, or
 // published through phase (an atomic) and the wake-up eventfd.
 type sideRun struct {
-	opts    *Options
-	cfg     *SideConfig
-	side    Side
-	wl      workload
-	workers int
-	base    time.Time // the side's clock starts here
+	// clientFlows are the flows the clients named in their start
+	// messages (server).
+	clientFlows []flowPorts
+	opts        *Options
+	cfg         *SideConfig
+	side        Side
+	wl          workload
+	workers     int
+	base        time.Time // the side's clock starts here
 	// stimeBase is the machine's system time at the side's start (-S).
 	stimeBase time.Duration
 	start     time.Duration
-	wake      int // eventfd, registered edge-triggered in every worker's epoll set
-	phase     atomic.Int32
+	// ran: the run started (set before the phase says so, by the control
+	// goroutine).
+	ran   bool
+	wake  int // eventfd, registered edge-triggered in every worker's epoll set
+	phase atomic.Int32
 
 	hookNames map[string]string
 
@@ -150,6 +156,7 @@ func (s *sideRun) setPhase(p int32) {
 			return
 		}
 		s.start = s.clock()
+		s.ran = true
 		s.phase.Store(phaseRunning)
 	case phaseStopping:
 		s.phase.Store(phaseStopping)

@@ -33,7 +33,7 @@ type streamFlow struct {
 	running bool        // connected and started
 	paused  bool        // waiting out -D
 	zc      *rxZerocopy // -z: the mapped receive window (made at the first read)
-	moved   uint64      // bytes read and written, for the per-flow figures
+	st      flowStats
 	events  uint32
 }
 
@@ -49,18 +49,21 @@ func newStreamClient(w *worker, id int, to netip.AddrPort) (*streamFlow, error) 
 		// writing, even ones reading.
 		r, wr = id%2 == 0, id%2 == 1
 	}
-	f := &streamFlow{fd: fd, id: id, ai: ai, reads: r, writes: wr, events: unix.EPOLLOUT}
+	f := &streamFlow{fd: fd, id: id, ai: ai, reads: r, writes: wr, st: newClientStats(id, fd), events: unix.EPOLLOUT}
 	if err := w.register(fd, f.events, f); err != nil {
 		w.closeSocket(fd, ai)
 		return nil, err
 	}
 	w.pending++
+	w.trackFlow(&f.st)
 	return f, nil
 }
 
 func newStreamServer(w *worker, fd int) flow {
 	r, wr := streamDirs(w.s)
-	return &streamFlow{fd: fd, reads: r, writes: wr, server: true, events: unix.EPOLLIN}
+	f := &streamFlow{fd: fd, reads: r, writes: wr, server: true, st: newServerStats(fd), events: unix.EPOLLIN}
+	w.trackFlow(&f.st)
+	return f
 }
 
 // wanted is the epoll interest of a running flow.
@@ -151,7 +154,8 @@ func (f *streamFlow) read(w *worker) error {
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.transactions++
-		f.moved += uint64(n)
+		f.st.bytesRead += uint64(n)
+		f.st.transactions++
 		if f.server && f.writes && w.s.opts.SplitBidir {
 			// The client writes on this socket: it is not one to answer
 			// on (--split-bidir).
@@ -190,9 +194,10 @@ func (f *streamFlow) readZerocopy(w *worker) error {
 			return f.broken(w, errPeerClosed)
 		}
 		w.c.bytesRead += uint64(n)
-		f.moved += uint64(n)
 		w.c.zcMapped += uint64(mapped)
 		w.c.transactions++
+		f.st.bytesRead += uint64(n)
+		f.st.transactions++
 		if drained {
 			return nil
 		}
@@ -225,7 +230,7 @@ func (f *streamFlow) write(w *worker) error {
 			w.c.zcSends++
 		}
 		w.c.bytesWritten += uint64(n)
-		f.moved += uint64(n)
+		f.st.bytesWritten += uint64(n)
 		if w.delays != nil {
 			f.paused = true
 			if err := f.setEvents(w, f.wanted()); err != nil {

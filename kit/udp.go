@@ -189,7 +189,7 @@ func (u *udpServer) respond(w *worker) error {
 type udpClient struct {
 	fd      int
 	id      int
-	moved   uint64 // transactions (rr) or bytes sent (stream), for the per-flow figures
+	st      flowStats
 	ai      *AddrInfo
 	rr      bool
 	waiting bool // rr: a request is out
@@ -240,6 +240,8 @@ func newUDPClient(w *worker, id int, to netip.AddrPort) (*udpClient, error) {
 		w.closeSocket(fd, ai)
 		return nil, err
 	}
+	f.st = newClientStats(id, fd)
+	w.trackFlow(&f.st)
 	return f, nil
 }
 
@@ -303,6 +305,7 @@ func (f *udpClient) request(w *worker) error {
 	}
 	w.c.bytesWritten += uint64(n)
 	w.c.packetsWritten++
+	f.st.bytesWritten += uint64(n)
 	return nil
 }
 
@@ -321,6 +324,7 @@ func (f *udpClient) response(w *worker) error {
 		}
 		w.c.bytesRead += uint64(n)
 		w.c.packetsRead++
+		f.st.bytesRead += uint64(n)
 		// The server echoes the request, sequence number first.
 		switch k := (f.seq - getSeq(w.buf[:f.seqLen])) & f.seqMask; {
 		case k < 64 && f.answered&(1<<k) != 0:
@@ -333,8 +337,8 @@ func (f *udpClient) response(w *worker) error {
 		f.answered |= 1
 		f.waiting = false
 		w.c.transactions++
-		f.moved++
-		w.recordLatency(f.id, w.stamp()-f.sentAt)
+		f.st.transactions++
+		w.recordLatency(&f.st, w.stamp()-f.sentAt)
 		if f.quota > 0 {
 			if f.quota--; f.quota == 0 {
 				f.running = false
@@ -406,7 +410,7 @@ func (f *udpClient) stream(w *worker) error {
 		}
 		w.c.bytesWritten += uint64(n)
 		w.c.packetsWritten++
-		f.moved += uint64(n)
+		f.st.bytesWritten += uint64(n)
 		if w.sendFlags&unix.MSG_ZEROCOPY != 0 {
 			w.c.zcSends++
 		}

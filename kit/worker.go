@@ -83,7 +83,13 @@ type worker struct {
 	// The current and the last interval's latency histograms, for the
 	// samples' percentiles: only on an rr client asked for percentiles.
 	intervalHist, lastHist *stats.Histogram
-	pub                    published // counters shared once an interval, for progress
+	// flowStats are the worker's flows' counts and samples, closed flows'
+	// included (see trackFlow).
+	flowStats []*flowStats
+	// untracked counts for the flows that have no samples of their own
+	// (a tcp_crr server's connections); nothing reads it.
+	untracked flowStats
+	pub       published // counters shared once an interval, for progress
 }
 
 // counters are a worker's (or a flow's) running totals.
@@ -339,6 +345,14 @@ func (w *worker) checkPhase() error {
 			return w.begin()
 		}
 	case phaseStopping:
+		if !w.started && w.s.ran && !w.s.hasFailed() {
+			// The run was over before this worker saw it start (a
+			// server's, under a client's few transactions): it still
+			// samples its start and its end.
+			if err := w.begin(); err != nil {
+				return err
+			}
+		}
 		if w.started && !w.finished {
 			// The last sample is taken at the stop: what a server drains
 			// afterwards counts in its totals (so both sides' byte counts
@@ -477,6 +491,9 @@ func (w *worker) finish() {
 		}
 		w.samples = w.samples[:len(w.samples)-1]
 		w.lats = w.lats[:len(w.lats)-1]
+		for _, st := range w.flowStats {
+			st.unrecord()
+		}
 	}
 	w.record(end)
 }
@@ -493,6 +510,7 @@ func (w *worker) record(t time.Duration) {
 	sm := Sample{
 		Time:         t - w.start,
 		Worker:       w.id,
+		Flow:         -1,
 		Transactions: w.c.transactions,
 		BytesRead:    w.c.bytesRead,
 		BytesWritten: w.c.bytesWritten,
@@ -505,12 +523,12 @@ func (w *worker) record(t time.Duration) {
 		Nvcsw:        ru.Nvcsw,
 		Nivcsw:       ru.Nivcsw,
 	}
+	for _, st := range w.flowStats {
+		st.record(&sm, w.s.opts.Percentiles)
+	}
 	sm.setLatency(&w.interval)
 	if h := w.intervalHist; h != nil {
-		sm.LatencyPercentiles = make([]Percentile, len(w.s.opts.Percentiles))
-		for i, p := range w.s.opts.Percentiles {
-			sm.LatencyPercentiles[i] = Percentile{P: p, Value: time.Duration(h.Percentile(p))}
-		}
+		sm.LatencyPercentiles = percentilesOf(h, w.s.opts.Percentiles)
 		w.intervalHist, w.lastHist = w.lastHist, h
 		w.intervalHist.Reset()
 	}
@@ -563,11 +581,12 @@ func (w *worker) stamp() time.Duration {
 	return w.now
 }
 
-// recordLatency adds the latency of one transaction of flow id.
-func (w *worker) recordLatency(id int, d time.Duration) {
+// recordLatency adds the latency of one transaction of flow st.
+func (w *worker) recordLatency(st *flowStats, d time.Duration) {
 	if w.rtts != nil {
-		w.rtts.add(w.id, id, w.now-w.start, d)
+		w.rtts.add(w.id, st.id, w.now-w.start, d)
 	}
+	st.latency(d)
 	w.interval.Add(int64(d))
 	if w.intervalHist != nil {
 		w.intervalHist.Record(int64(d))

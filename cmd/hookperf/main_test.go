@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"os"
@@ -541,6 +542,71 @@ func TestAllSamplesCSV(t *testing.T) {
 				for i, v := range row {
 					_, err := strconv.ParseFloat(v, 64)
 					assert.NilError(t, err, "column %s of %q", rows[0][i], row)
+				}
+			}
+		})
+	}
+}
+
+// readSamplesCSV reads an -A file: the last transactions count of each
+// flow_id, and the tids its rows name.
+func readSamplesCSV(t *testing.T, path string) (lastByFlow map[string]string, tids map[string]bool) {
+	t.Helper()
+	f, err := os.Open(path)
+	assert.NilError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	assert.NilError(t, err)
+	assert.Assert(t, len(rows) >= 2, "%s: want a header and rows, got %q", path, rows)
+	col := func(name string) int {
+		i := slices.Index(rows[0], name)
+		assert.Assert(t, i >= 0, "%s: no column %s in %q", path, name, rows[0])
+		return i
+	}
+	tid, flow, tx := col("tid"), col("flow_id"), col("transactions")
+	lastByFlow, tids = map[string]string{}, map[string]bool{}
+	for _, row := range rows[1:] {
+		lastByFlow[row[flow]] = row[tx]
+		tids[row[tid]] = true
+	}
+	return lastByFlow, tids
+}
+
+// TestAllSamplesPerFlow: -A writes a row per flow, with the client's flow
+// ids on both sides (7 transactions over 2 flows: flow 0 makes 4, flow 1
+// makes 3, on the client and on the server); --worker-samples writes a
+// row per worker instead.
+func TestAllSamplesPerFlow(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		extra   []string
+		workers bool
+	}{
+		{"per flow", nil, false},
+		{"--worker-samples", []string{"--worker-samples"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			sfile, cfile := filepath.Join(dir, "server.csv"), filepath.Join(dir, "client.csv")
+			serverClient(t, "tcp_rr",
+				append([]string{"-T", "2", "-A=" + sfile}, tc.extra...),
+				append([]string{"-F", "2", "-T", "2", "-l", "-7", "-A=" + cfile}, tc.extra...), 300*time.Millisecond)
+			for side, file := range map[string]string{"client": cfile, "server": sfile} {
+				last, tids := readSamplesCSV(t, file)
+				if tc.workers || side == "client" {
+					// Every worker has rows; a server's flows may all
+					// have come to one of its workers (SO_REUSEPORT).
+					assert.DeepEqual(t, tids, map[string]bool{"0": true, "1": true})
+				}
+				if tc.workers {
+					// A row per worker, flow_id -1.
+					assert.DeepEqual(t, slices.Collect(maps.Keys(last)), []string{"-1"})
+					continue
+				}
+				if diff := cmp.Diff(map[string]string{"0": "4", "1": "3"}, last); diff != "" {
+					t.Errorf("%s: each flow's last transactions (-want +got):\n%s", side, diff)
 				}
 			}
 		})
