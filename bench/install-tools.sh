@@ -4,7 +4,8 @@
 # iproute2 (for `ss`, used to wait for servers to listen) is added the same way.
 #
 # With the argument "test", install instead what `make test` needs: nft
-# (hookperf ab --nft loads rulesets with it) and iproute2's ip.
+# (hookperf ab --nft loads rulesets with it), iproute2's ip, and chromium
+# (the HTML report's test opens reports in it, headless).
 #
 # neper is not packaged; compare.sh includes it only when NEPER_DIR points at
 # a neper build made outside this repository.
@@ -12,7 +13,7 @@ set -euo pipefail
 
 declare -A want
 if [[ "${1:-}" == test ]]; then
-	want=([nft]=nftables [ip]=iproute2)
+	want=([nft]=nftables [ip]=iproute2 [chromium]=chromium)
 else
 	want=([iperf3]=iperf3 [sockperf]=sockperf [ss]=iproute2)
 fi

@@ -96,6 +96,19 @@ type Figures struct {
 	UDPResends     uint64  `json:"udp_resends"`
 	UDPDuplicates  uint64  `json:"udp_duplicates"`
 	UDPStale       uint64  `json:"udp_stale"`
+	// Samples are the side's samples over time (at most
+	// maxRemoteSamples of them).
+	Samples []RemoteSample `json:"samples,omitempty"`
+}
+
+// RemoteSample is one of the peer's samples: cumulative counts and CPU
+// time (seconds, its workers' threads) at Time seconds into the run.
+type RemoteSample struct {
+	Time         float64 `json:"time"`
+	Transactions uint64  `json:"transactions"`
+	BytesRead    uint64  `json:"bytes_read"`
+	BytesWritten uint64  `json:"bytes_written"`
+	CPU          float64 `json:"cpu"`
 }
 
 // ErrProtocol marks a malformed or unexpected control message.

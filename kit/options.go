@@ -176,6 +176,9 @@ type Options struct {
 	// Statistics.
 	Interval   time.Duration // -I
 	AllSamples string        // -A: CSV file, "" for none
+	// Report is --report's HTML file ("" for none); the CLI writes it
+	// (package htmlreport).
+	Report string
 	// WorkerSamples: -A writes a row per worker per interval (flow_id
 	// -1) rather than one per flow (--worker-samples).
 	WorkerSamples bool

@@ -94,6 +94,7 @@ func (o *Options) OptionPairs() []KV {
 		{"interval", seconds(o.Interval)},
 		{"all_samples", o.AllSamples},
 		{"worker_samples", b(o.WorkerSamples)},
+		{"report", o.Report},
 		{"percentiles", pct},
 		{"log_rtt", o.LogRTT},
 		{"logrtt_entries_per_flow", i(o.logRTTPerFlow())},
@@ -251,8 +252,11 @@ func WriteKeyValues(w io.Writer, r *Result) error {
 
 // WriteJSON writes the same facts as one JSON object: "options" and
 // "results" (numbers as numbers), "samples" per interval (the side's
-// totals so far), and "flow_samples" per flow per interval (as -A's rows;
-// latencies in seconds, on an rr client).
+// totals so far, "cpu" its workers' CPU seconds), "remote_samples" (the
+// peer's, as it sent them), "flow_samples" per flow per interval (as -A's
+// rows; latencies in seconds, on an rr client), "latency_histogram" (an
+// rr client's non-empty buckets: "low" and "high" in seconds, "count"),
+// and "environment" (hostname, kernel, machine, cpus, version, go).
 func WriteJSON(w io.Writer, r *Result) error {
 	doc := map[string]any{
 		"options": pairsToMap(r.Options.OptionPairs()),
@@ -266,10 +270,24 @@ func WriteJSON(w io.Writer, r *Result) error {
 		samples = append(samples, map[string]any{
 			"time": s.Time.Seconds(), "transactions": s.Transactions,
 			"bytes_read": s.BytesRead, "bytes_written": s.BytesWritten,
-			"warmup": s.Warmup,
+			"warmup": s.Warmup, "cpu": (s.Utime + s.Stime).Seconds(),
 		})
 	}
 	doc["samples"] = samples
+	if r.Remote != nil && len(r.Remote.Samples) > 0 {
+		doc["remote_samples"] = r.Remote.Samples
+	}
+	doc["environment"] = map[string]any{
+		"hostname": r.Env.Hostname, "kernel": r.Env.Kernel, "machine": r.Env.Machine,
+		"cpus": r.Env.CPUs, "version": r.Env.Version, "go": r.Env.Go,
+	}
+	if r.Latency != nil && len(r.Latency.Histogram) > 0 {
+		hist := make([]map[string]any, len(r.Latency.Histogram))
+		for i, b := range r.Latency.Histogram {
+			hist[i] = map[string]any{"low": b.Low.Seconds(), "high": b.High.Seconds(), "count": b.Count}
+		}
+		doc["latency_histogram"] = hist
+	}
 	flows := []map[string]any{}
 	for _, s := range r.FlowSamples {
 		m := map[string]any{
@@ -292,7 +310,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 // textKeys are the keys whose values are text whatever they look like.
 var textKeys = map[string]bool{
 	"workload": true, "host": true, "local_host": true, "congestion_control": true,
-	"all_samples": true, "percentiles": true, "interrupted": true, "throughput_opt": true, "throughput_units": true, "log_rtt": true,
+	"all_samples": true, "report": true, "percentiles": true, "interrupted": true, "throughput_opt": true, "throughput_units": true, "log_rtt": true,
 }
 
 // pairsToMap gives each key a fixed JSON type: text keys are strings,

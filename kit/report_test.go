@@ -28,7 +28,7 @@ var reportTestOptionKeys = []string{
 	"pin_cpu", "pin_numa", "dry_run", "listen_backlog", "mark", "spin", "udp_timeout", "max_pacing_rate", "min_rto",
 	"congestion_control", "no_delay", "no_cork", "split_bidir", "zerocopy", "skip_rx_copy", "rx_zerocopy", "tcp_fastopen", "tcp_tx_delay", "time_wait", "debug", "freebind",
 	"wait_start", "iostat_ms", "stime_use_proc", "nolog", "throughput_opt",
-	"interval", "all_samples", "worker_samples", "percentiles", "log_rtt", "logrtt_entries_per_flow", "warmup",
+	"interval", "all_samples", "worker_samples", "report", "percentiles", "log_rtt", "logrtt_entries_per_flow", "warmup",
 }
 
 // reportTestSpecKeys are the result keys SPEC.md's "Output" lists for
@@ -122,9 +122,14 @@ func reportTestRR() *Result {
 			Count: 1000, Min: 10 * time.Microsecond, Mean: 50 * time.Microsecond,
 			Max: time.Millisecond, Stddev: 7 * time.Microsecond,
 			Percentiles: []Percentile{{P: 50, Value: 45 * time.Microsecond}, {P: 99.9, Value: 123 * time.Microsecond}},
+			Histogram: []LatencyBucket{
+				{Low: 10 * time.Microsecond, High: 11 * time.Microsecond, Count: 999},
+				{Low: 990 * time.Microsecond, High: time.Millisecond, Count: 1},
+			},
 		},
+		Env: Environment{Hostname: "h1", Kernel: "6.1.0 #1 SMP", Machine: "x86_64", CPUs: 2, Version: "v1.2.3", Go: "go1.26.8"},
 		Samples: []Sample{
-			{Time: 500 * time.Millisecond, Worker: -1, Transactions: 50, BytesRead: 50, BytesWritten: 50, Warmup: true},
+			{Time: 500 * time.Millisecond, Worker: -1, Transactions: 50, BytesRead: 50, BytesWritten: 50, Warmup: true, Utime: 200 * time.Millisecond, Stime: 50 * time.Millisecond},
 			{Time: time.Second, Worker: -1, Transactions: 100, BytesRead: 100, BytesWritten: 100},
 		},
 	}
@@ -148,7 +153,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 		"max_pacing_rate": "1000000", "min_rto": "5", "congestion_control": "cubic",
 		"no_delay": "false", "no_cork": "false", "split_bidir": "false", "zerocopy": "false", "skip_rx_copy": "false", "rx_zerocopy": "false", "tcp_fastopen": "false", "tcp_tx_delay": "0", "time_wait": "false", "debug": "false", "freebind": "false",
 		"wait_start": "0", "iostat_ms": "0", "stime_use_proc": "false", "nolog": "false", "throughput_opt": "",
-		"interval": "0.5", "all_samples": "samples.csv", "worker_samples": "false", "percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": "10000", "warmup": "2",
+		"interval": "0.5", "all_samples": "samples.csv", "worker_samples": "false", "report": "", "percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": "10000", "warmup": "2",
 		// Results.
 		"total_run_time": "10.5", "invalid_secret_count": "2",
 		"time_start": "1700000000.000005000", "time_end": "1700000010.500000000",
@@ -414,6 +419,9 @@ type reportTestJSON struct {
 	Side    string           `json:"side"`
 	Samples []map[string]any `json:"samples"`
 	Flows   []map[string]any `json:"flow_samples"`
+	Remote  []map[string]any `json:"remote_samples"`
+	Env     map[string]any   `json:"environment"`
+	Hist    []map[string]any `json:"latency_histogram"`
 	GoBench string           `json:"gobench"`
 }
 
@@ -502,7 +510,7 @@ func TestWriteJSON(t *testing.T) {
 		"min_rto": json.Number("5"), "congestion_control": "cubic",
 		"no_delay": false, "no_cork": false, "split_bidir": false, "zerocopy": false, "skip_rx_copy": false, "rx_zerocopy": false, "tcp_fastopen": false, "tcp_tx_delay": json.Number("0"), "time_wait": false, "debug": false, "freebind": false,
 		"wait_start": json.Number("0"), "iostat_ms": json.Number("0"), "stime_use_proc": false, "nolog": false, "throughput_opt": "",
-		"interval": json.Number("0.5"), "all_samples": "samples.csv", "worker_samples": false,
+		"interval": json.Number("0.5"), "all_samples": "samples.csv", "worker_samples": false, "report": "",
 		"percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": json.Number("10000"), "warmup": json.Number("2"),
 	}
 	if diff := cmp.Diff(wantOpts, doc.Options); diff != "" {
@@ -510,11 +518,25 @@ func TestWriteJSON(t *testing.T) {
 	}
 
 	wantSamples := []map[string]any{
-		{"time": json.Number("0.5"), "transactions": json.Number("50"), "bytes_read": json.Number("50"), "bytes_written": json.Number("50"), "warmup": true},
-		{"time": json.Number("1"), "transactions": json.Number("100"), "bytes_read": json.Number("100"), "bytes_written": json.Number("100"), "warmup": false},
+		{"time": json.Number("0.5"), "transactions": json.Number("50"), "bytes_read": json.Number("50"), "bytes_written": json.Number("50"), "warmup": true, "cpu": json.Number("0.25")},
+		{"time": json.Number("1"), "transactions": json.Number("100"), "bytes_read": json.Number("100"), "bytes_written": json.Number("100"), "warmup": false, "cpu": json.Number("0")},
 	}
 	if diff := cmp.Diff(wantSamples, doc.Samples); diff != "" {
 		t.Errorf("JSON samples mismatch (-want +got):\n%s", diff)
+	}
+	wantEnv := map[string]any{"hostname": "h1", "kernel": "6.1.0 #1 SMP", "machine": "x86_64", "cpus": json.Number("2"), "version": "v1.2.3", "go": "go1.26.8"}
+	if diff := cmp.Diff(wantEnv, doc.Env); diff != "" {
+		t.Errorf("JSON environment mismatch (-want +got):\n%s", diff)
+	}
+	wantHist := []map[string]any{
+		{"low": json.Number("0.00001"), "high": json.Number("0.000011"), "count": json.Number("999")},
+		{"low": json.Number("0.00099"), "high": json.Number("0.001"), "count": json.Number("1")},
+	}
+	if diff := cmp.Diff(wantHist, doc.Hist); diff != "" {
+		t.Errorf("JSON latency histogram mismatch (-want +got):\n%s", diff)
+	}
+	if doc.Remote != nil {
+		t.Errorf("remote_samples = %v without the peer's samples", doc.Remote)
 	}
 	// A flow's samples: latencies only where it had transactions.
 	wantFlows := []map[string]any{

@@ -34,8 +34,9 @@ type Sample struct {
 	// merged samples).
 	LatencyPercentiles []Percentile
 
-	// The worker thread's resource use so far (zero in merged samples);
-	// MaxRSS is the process's.
+	// The worker thread's resource use so far; in merged samples, Utime
+	// and Stime are the workers' sum and the rest zero. MaxRSS is the
+	// process's.
 	Utime, Stime   time.Duration
 	MaxRSS         int64 // KiB
 	MinFlt, MajFlt int64
@@ -69,6 +70,16 @@ type Latency struct {
 	Max         time.Duration
 	Stddev      time.Duration
 	Percentiles []Percentile
+	// Histogram is every latency's bucket (the non-empty ones, in order):
+	// a bucket spans at most 1/128 of its values.
+	Histogram []LatencyBucket
+}
+
+// LatencyBucket is one bucket of the latency histogram: Count latencies
+// from Low to High.
+type LatencyBucket struct {
+	Low, High time.Duration
+	Count     uint64
 }
 
 // Percentile is one requested latency percentile.
@@ -210,6 +221,8 @@ type Result struct {
 	Workers []WorkerFigures
 	// Remote is the peer's figures (nil if it sent none).
 	Remote *Figures
+	// Env is the machine and the binary the side ran on.
+	Env Environment
 }
 
 // WorkerFigures are one worker's totals over the whole run (warm-up and a
@@ -271,6 +284,7 @@ func (s *sideRun) collect(r *Result) {
 		s.nameFlows(s.clientFlows)
 	}
 	r.FlowSamples = s.flowSamples()
+	r.Env = currentEnvironment()
 	r.Samples = mergeSamples(s.list)
 	warm := 0
 	if s.opts.Warmup > 0 {
@@ -314,6 +328,9 @@ func (s *sideRun) collect(r *Result) {
 		for _, p := range s.opts.Percentiles {
 			l.Percentiles = append(l.Percentiles, Percentile{P: p, Value: time.Duration(lat.Percentile(p))})
 		}
+		lat.Buckets(func(lo, hi int64, n uint64) {
+			l.Histogram = append(l.Histogram, LatencyBucket{Low: time.Duration(lo), High: time.Duration(hi), Count: n})
+		})
 		r.Latency = l
 	}
 }
@@ -349,6 +366,8 @@ func mergeSamples(ws []*worker) []Sample {
 			m.BytesRead += sm.BytesRead
 			m.BytesWritten += sm.BytesWritten
 			m.Packets += sm.Packets
+			m.Utime += sm.Utime
+			m.Stime += sm.Stime
 			if i < len(w.samples) {
 				lat.Merge(&w.lats[i])
 			}
@@ -378,6 +397,7 @@ func (r *Result) figures() *Figures {
 		ReadBitrate: r.ThroughputMbps * 1e6, WriteBitrate: r.SenderThroughputMbps * 1e6,
 		TCPConnections: r.TCPConnections, TCPRetransmits: r.TCPRetransmits, TCPRTT: r.TCPRTT.Nanoseconds(),
 		UDPResends: r.UDPResends, UDPDuplicates: r.UDPDuplicates, UDPStale: r.UDPStale,
+		Samples: remoteSamples(r.Samples),
 	}
 	return f
 }
@@ -395,4 +415,29 @@ func (r *Result) addRemote(f *Figures) {
 		// This side only wrote: the receiver's count is the headline.
 		r.ThroughputMbps = f.ReadBitrate / 1e6
 	}
+}
+
+// maxRemoteSamples bounds the samples a side sends its peer, so that a
+// long run sampled often still fits a control message.
+const maxRemoteSamples = 2000
+
+// remoteSamples are the side's samples as its peer sees them: every
+// k-th, so that at most maxRemoteSamples go, the last always.
+func remoteSamples(ss []Sample) []RemoteSample {
+	if len(ss) == 0 {
+		return nil
+	}
+	step := (len(ss) + maxRemoteSamples - 1) / maxRemoteSamples
+	var out []RemoteSample
+	for i := 0; i < len(ss); i += step {
+		if i+step >= len(ss) {
+			i = len(ss) - 1
+		}
+		s := ss[i]
+		out = append(out, RemoteSample{
+			Time: s.Time.Seconds(), Transactions: s.Transactions,
+			BytesRead: s.BytesRead, BytesWritten: s.BytesWritten, CPU: (s.Utime + s.Stime).Seconds(),
+		})
+	}
+	return out
 }

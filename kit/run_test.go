@@ -279,3 +279,37 @@ func TestDelaySlowsFlows(t *testing.T) {
 	assert.Assert(t, r.Client.Transactions <= 101, "transactions: %d", r.Client.Transactions)
 	assert.Assert(t, r.Client.Transactions >= 10, "transactions: %d", r.Client.Transactions)
 }
+
+// TestReportData: what a report draws comes with the result: the peer's
+// samples (the last its final counts), the side's CPU over time, and the
+// latency histogram, whose buckets hold every latency.
+func TestReportData(t *testing.T) {
+	o := localOpts(TCPRR)
+	r := runLocal(t, o)
+	c, s := r.Client, r.Server
+	assert.Assert(t, c.Remote != nil && len(c.Remote.Samples) == len(s.Samples), "remote samples %v, server's %d", c.Remote, len(s.Samples))
+	last := c.Remote.Samples[len(c.Remote.Samples)-1]
+	assert.Equal(t, last.Transactions, s.Samples[len(s.Samples)-1].Transactions)
+	cpu := c.Samples[len(c.Samples)-1].Utime + c.Samples[len(c.Samples)-1].Stime
+	assert.Assert(t, cpu > 0, "the client's CPU time over the run: %v", cpu)
+	assert.Assert(t, c.Latency != nil && len(c.Latency.Histogram) > 0)
+	var n uint64
+	for _, b := range c.Latency.Histogram {
+		assert.Assert(t, b.Low <= b.High && b.Low >= c.Latency.Min && b.High <= c.Latency.Max, "%+v", b)
+		n += b.Count
+	}
+	assert.Equal(t, n, c.Latency.Count)
+	assert.Assert(t, c.Env.CPUs > 0 && c.Env.Kernel != "" && c.Env.Version != "", "%+v", c.Env)
+}
+
+func TestRemoteSamplesAreBounded(t *testing.T) {
+	ss := make([]Sample, 2*maxRemoteSamples+1)
+	for i := range ss {
+		ss[i] = Sample{Time: time.Duration(i) * time.Second, Transactions: uint64(i)}
+	}
+	got := remoteSamples(ss)
+	assert.Assert(t, len(got) <= maxRemoteSamples, "%d samples", len(got))
+	assert.Equal(t, got[len(got)-1].Transactions, uint64(len(ss)-1))
+	assert.Equal(t, got[0].Transactions, uint64(0))
+	assert.Equal(t, len(remoteSamples(ss[:3])), 3)
+}

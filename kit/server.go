@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -303,4 +304,19 @@ func (f *Figures) add(o *Figures) {
 	f.UDPResends += o.UDPResends
 	f.UDPDuplicates += o.UDPDuplicates
 	f.UDPStale += o.UDPStale
+	// Several clients' samples are summed interval by interval (they
+	// sample at the same times since the start), as far as all have them.
+	if f.Samples == nil {
+		f.Samples = slices.Clone(o.Samples)
+		return
+	}
+	f.Samples = f.Samples[:min(len(f.Samples), len(o.Samples))]
+	for i, s := range o.Samples[:len(f.Samples)] {
+		m := &f.Samples[i]
+		m.Time = max(m.Time, s.Time)
+		m.Transactions += s.Transactions
+		m.BytesRead += s.BytesRead
+		m.BytesWritten += s.BytesWritten
+		m.CPU += s.CPU
+	}
 }

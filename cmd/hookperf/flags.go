@@ -224,6 +224,10 @@ var flagSpecs = []flagSpec{
 		c.opts.AllSamples = v
 		return nil
 	}},
+	{"", "report", needsValue, "FILE", "write the run as one HTML file: tables and charts, offline (hookperf report draws saved --json results)", func(c *config, v string) error {
+		c.opts.Report = v
+		return nil
+	}},
 	{"", "worker-samples", noValue, "", "-A writes a row per worker per interval (flow_id -1) instead of one per flow", boolFlag(func(c *config) *bool { return &c.opts.WorkerSamples })},
 	{"p", "percentiles", needsValue, "LIST", "latency percentiles, e.g. 50,90,99,99.9", func(c *config, v string) error {
 		ps, err := kit.ParsePercentiles(v)

@@ -58,6 +58,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "ab" {
 		return runAB(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "report" {
+		return runReport(args[1:], stdout, stderr)
+	}
 	c, err := parseArgs(args)
 	if c != nil {
 		c.args = args
@@ -288,6 +291,11 @@ func runScript(ctx context.Context, s *luahooks.Script, c *config, side, client 
 func openOutputs(outputs *outputFiles, o *kit.Options, local bool) error {
 	if o.AllSamples != "" {
 		if err := outputs.open("-A/--all-samples", o.AllSamples, kit.WriteSamplesCSV); err != nil {
+			return err
+		}
+	}
+	if o.Report != "" {
+		if err := outputs.open("--report", o.Report, writeRunReport); err != nil {
 			return err
 		}
 	}

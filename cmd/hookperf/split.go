@@ -60,10 +60,16 @@ func runLocalSplit(ctx context.Context, args []string, o kit.Options, runClient 
 	}
 	defer r.Close()
 	var serverArgs []string
-	for _, a := range args {
-		// The client writes the report, the samples and the RTT log; the
-		// server only serves.
-		if a != "--local" && !strings.HasPrefix(a, "-A") && !strings.HasPrefix(a, "--all-samples") && !strings.HasPrefix(a, "--log-rtt") {
+	for i := 0; i < len(args); i++ {
+		// The client writes the report, the samples, the RTT log and the
+		// HTML report; the server only serves.
+		a := args[i]
+		switch {
+		case a == "--report":
+			i++ // and its FILE
+		case a == "--local", strings.HasPrefix(a, "--report="), strings.HasPrefix(a, "-A"),
+			strings.HasPrefix(a, "--all-samples"), strings.HasPrefix(a, "--log-rtt"):
+		default:
 			serverArgs = append(serverArgs, a)
 		}
 	}

@@ -117,5 +117,29 @@ func (h *Histogram) Percentile(p float64) int64 {
 	return h.m.max
 }
 
+// Buckets calls fn for every bucket that holds values, in order: its
+// range [lo, hi] in ns (clamped to Min and Max) and its count.
+func (h *Histogram) Buckets(fn func(lo, hi int64, count uint64)) {
+	for i, c := range h.counts {
+		if c == 0 {
+			continue
+		}
+		lo, hi := bucketLow(i), bucketLow(i+1)-1
+		if i == numBuckets-1 {
+			hi = h.m.max
+		}
+		fn(max(lo, h.m.min), min(hi, h.m.max), c)
+	}
+}
+
+// bucketLow returns the smallest value of bucket i.
+func bucketLow(i int) int64 {
+	if i < subCount {
+		return int64(i)
+	}
+	shift := i>>subBits - 1
+	return int64(i-shift<<subBits) << shift
+}
+
 // Reset empties h.
 func (h *Histogram) Reset() { *h = Histogram{} }

@@ -174,3 +174,34 @@ func BenchmarkHistogramRecord(b *testing.B) {
 		v = (v*7 + 13) & (1<<34 - 1) // vary the bucket
 	}
 }
+
+// TestBuckets: the buckets cover every value once, in order, each range
+// holding the values recorded into it.
+func TestBuckets(t *testing.T) {
+	var h Histogram
+	values := []int64{3, 3, 100, 1000, 1001, 123456, 5e9}
+	for _, v := range values {
+		h.Record(v)
+	}
+	var total uint64
+	last := int64(-1)
+	h.Buckets(func(lo, hi int64, count uint64) {
+		if lo <= last || hi < lo {
+			t.Errorf("bucket [%d, %d] after %d", lo, hi, last)
+		}
+		n := uint64(0)
+		for _, v := range values {
+			if v >= lo && v <= hi {
+				n++
+			}
+		}
+		if n != count {
+			t.Errorf("bucket [%d, %d] counts %d, holds %d of the values", lo, hi, count, n)
+		}
+		last = hi
+		total += count
+	})
+	if total != uint64(len(values)) {
+		t.Errorf("buckets count %d values, want %d", total, len(values))
+	}
+}
