@@ -176,6 +176,9 @@ type Options struct {
 	// Statistics.
 	Interval   time.Duration // -I
 	AllSamples string        // -A: CSV file, "" for none
+	// Histogram: --histogram, a text latency histogram after the report
+	// (the CLI prints it; rr workloads).
+	Histogram bool
 	// Report is --report's HTML file ("" for none); the CLI writes it
 	// (package htmlreport).
 	Report string

@@ -95,6 +95,7 @@ func (o *Options) OptionPairs() []KV {
 		{"all_samples", o.AllSamples},
 		{"worker_samples", b(o.WorkerSamples)},
 		{"report", o.Report},
+		{"histogram", b(o.Histogram)},
 		{"percentiles", pct},
 		{"log_rtt", o.LogRTT},
 		{"logrtt_entries_per_flow", i(o.logRTTPerFlow())},

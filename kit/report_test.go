@@ -28,7 +28,7 @@ var reportTestOptionKeys = []string{
 	"pin_cpu", "pin_numa", "dry_run", "listen_backlog", "mark", "spin", "udp_timeout", "max_pacing_rate", "min_rto",
 	"congestion_control", "no_delay", "no_cork", "split_bidir", "zerocopy", "skip_rx_copy", "rx_zerocopy", "tcp_fastopen", "tcp_tx_delay", "time_wait", "debug", "freebind",
 	"wait_start", "iostat_ms", "stime_use_proc", "nolog", "throughput_opt",
-	"interval", "all_samples", "worker_samples", "report", "percentiles", "log_rtt", "logrtt_entries_per_flow", "warmup",
+	"interval", "all_samples", "worker_samples", "report", "histogram", "percentiles", "log_rtt", "logrtt_entries_per_flow", "warmup",
 }
 
 // reportTestSpecKeys are the result keys SPEC.md's "Output" lists for
@@ -153,7 +153,7 @@ func TestWriteKeyValuesRR(t *testing.T) {
 		"max_pacing_rate": "1000000", "min_rto": "5", "congestion_control": "cubic",
 		"no_delay": "false", "no_cork": "false", "split_bidir": "false", "zerocopy": "false", "skip_rx_copy": "false", "rx_zerocopy": "false", "tcp_fastopen": "false", "tcp_tx_delay": "0", "time_wait": "false", "debug": "false", "freebind": "false",
 		"wait_start": "0", "iostat_ms": "0", "stime_use_proc": "false", "nolog": "false", "throughput_opt": "",
-		"interval": "0.5", "all_samples": "samples.csv", "worker_samples": "false", "report": "", "percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": "10000", "warmup": "2",
+		"interval": "0.5", "all_samples": "samples.csv", "worker_samples": "false", "report": "", "histogram": "false", "percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": "10000", "warmup": "2",
 		// Results.
 		"total_run_time": "10.5", "invalid_secret_count": "2",
 		"time_start": "1700000000.000005000", "time_end": "1700000010.500000000",
@@ -510,7 +510,7 @@ func TestWriteJSON(t *testing.T) {
 		"min_rto": json.Number("5"), "congestion_control": "cubic",
 		"no_delay": false, "no_cork": false, "split_bidir": false, "zerocopy": false, "skip_rx_copy": false, "rx_zerocopy": false, "tcp_fastopen": false, "tcp_tx_delay": json.Number("0"), "time_wait": false, "debug": false, "freebind": false,
 		"wait_start": json.Number("0"), "iostat_ms": json.Number("0"), "stime_use_proc": false, "nolog": false, "throughput_opt": "",
-		"interval": json.Number("0.5"), "all_samples": "samples.csv", "worker_samples": false, "report": "",
+		"interval": json.Number("0.5"), "all_samples": "samples.csv", "worker_samples": false, "report": "", "histogram": false,
 		"percentiles": "50,99.9", "log_rtt": "", "logrtt_entries_per_flow": json.Number("10000"), "warmup": json.Number("2"),
 	}
 	if diff := cmp.Diff(wantOpts, doc.Options); diff != "" {

@@ -228,6 +228,7 @@ var flagSpecs = []flagSpec{
 		c.opts.Report = v
 		return nil
 	}},
+	{"", "histogram", noValue, "", "print a text latency histogram after the report (to stderr with --json or --gobench)", boolFlag(func(c *config) *bool { return &c.opts.Histogram })},
 	{"", "worker-samples", noValue, "", "-A writes a row per worker per interval (flow_id -1) instead of one per flow", boolFlag(func(c *config) *bool { return &c.opts.WorkerSamples })},
 	{"p", "percentiles", needsValue, "LIST", "latency percentiles, e.g. 50,90,99,99.9", func(c *config, v string) error {
 		ps, err := kit.ParsePercentiles(v)
@@ -289,6 +290,7 @@ var flagWorkloads = map[string]struct {
 	"request-size":            {"rr workloads (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
 	"response-size":           {"rr workloads (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
 	"percentiles":             {"rr workloads' latencies (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
+	"histogram":               {"rr workloads' latencies (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
 	"logrtt-entries-per-flow": {"--log-rtt, of rr workloads (tcp_rr, tcp_crr, udp_rr)", rrWorkloads},
 	"enable-read":             {"tcp_stream", []kit.Workload{kit.TCPStream}},
 	"enable-write":            {"tcp_stream", []kit.Workload{kit.TCPStream}},

@@ -61,7 +61,7 @@ var flagPlaces = map[string]flagPlace{
 	"listen-backlog": {groupCommon, fromNeper}, "test-length": {groupCommon, fromNeper}, "buffer-size": {groupCommon, fromNeper},
 	"delay": {groupCommon, fromNeper}, "max-pacing-rate": {groupCommon, fromNeper}, "time-wait": {groupCommon, fromNeper},
 	"debug": {groupCommon, fromNeper}, "freebind": {groupCommon, fromNeper}, "interval": {groupCommon, fromNeper},
-	"all-samples": {groupCommon, fromNeper}, "worker-samples": {groupCommon, fromHookperf}, "report": {groupOutput, fromHookperf}, "stime-use-proc": {groupCommon, fromNeper},
+	"all-samples": {groupCommon, fromNeper}, "worker-samples": {groupCommon, fromHookperf}, "report": {groupOutput, fromHookperf}, "histogram": {groupRR, fromHookperf}, "stime-use-proc": {groupCommon, fromNeper},
 	"mark": {groupCommon, fromNeper}, "reuseport": {groupCommon, fromHookperf}, "spin": {groupCommon, fromHookperf},
 	"warmup": {groupCommon, fromHookperf},
 

@@ -152,7 +152,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if measured && res != nil && !splitServer() {
 		// What was measured before the interrupt, or before the script's
 		// code after run() had to be stopped, is reported all the same.
-		if rerr := report(stdout, res, outputs); rerr != nil {
+		if rerr := report(stdout, stderr, res, outputs); rerr != nil {
 			printError(stderr, rerr)
 		}
 	}
@@ -170,7 +170,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		outputs.discardAll()
 		return exitOK
 	}
-	if err := report(stdout, res, outputs); err != nil {
+	if err := report(stdout, stderr, res, outputs); err != nil {
 		printError(stderr, err)
 		return exitRun
 	}
@@ -309,17 +309,25 @@ func openOutputs(outputs *outputFiles, o *kit.Options, local bool) error {
 	return nil
 }
 
-// report prints the result as key=value lines or JSON, then writes the
-// output files (-A, --log-rtt).
-func report(stdout io.Writer, res *kit.Result, outputs outputFiles) error {
+// report prints the result as key=value lines or JSON, and --histogram's
+// text histogram (to stderr after JSON or a Go benchmark line, which a
+// program reads whole), then writes the output files (-A, --log-rtt,
+// --report).
+func report(stdout, stderr io.Writer, res *kit.Result, outputs outputFiles) error {
 	var err error
+	hist := stdout
 	switch {
 	case res.Options.JSON:
 		err = kit.WriteJSON(stdout, res)
+		hist = stderr
 	case res.Options.GoBench:
 		err = kit.WriteGoBench(stdout, res)
+		hist = stderr
 	default:
 		err = kit.WriteKeyValues(stdout, res)
+	}
+	if err == nil && res.Options.Histogram {
+		err = kit.WriteLatencyHistogram(hist, res)
 	}
 	if serr := outputs.writeAll(res); err == nil {
 		err = serr
@@ -340,6 +348,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "a server runs without -c and serves one test; a client runs with -c -H HOST; --local runs both")
 	fmt.Fprintln(w, "       hookperf ab WORKLOAD [flags] --b FLAGS   (A/B in interleaved rounds, a verdict: hookperf ab --help)")
 	fmt.Fprintln(w, "       hookperf compare [flags] OLD NEW   (regression gating of two sets of runs: hookperf compare --help)")
+	fmt.Fprintln(w, "       hookperf report [-o FILE.html] RESULT.json...   (saved --json runs as one HTML file: hookperf report --help)")
 	fmt.Fprintln(w, "\nflags, by where they apply; [neper] flags mean what neper's do, [rushit] rushit's, [hookperf] are hookperf's own:")
 	writeFlagHelp(w)
 	fmt.Fprintln(w, "\nexit status: 0 done, 1 the run failed, 2 usage or script error, 130/143 interrupted by SIGINT/SIGTERM (the report so far is printed), n from a script's os.exit(n)")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,4 +89,26 @@ func TestReportOnServer(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, strings.Contains(string(page), `<figure class="chart" id="throughput" data-series="2"`), "the server's and the client's throughput")
 	assert.Assert(t, strings.Contains(string(page), "<tr><th>figure</th><th>server</th><th>client</th>"), "the server's figures first")
+}
+
+// TestHistogramFlag: --histogram prints the text histogram after the
+// key=value report, or on stderr beside --json, whose stdout stays one
+// JSON document.
+func TestHistogramFlag(t *testing.T) {
+	t.Parallel()
+	r := startBin(t, hookperfBin, t.TempDir(), "udp_rr", "--local", "-l", "1", "-p", "50,99", "--histogram").wait(procTimeout)
+	assert.Equal(t, r.code, 0, "%s", r)
+	head, hist, ok := strings.Cut(r.stdout, "latency histogram: ")
+	assert.Assert(t, ok, "no histogram in %q", r.stdout)
+	checkRun(t, "udp_rr", parseKV(t, head))
+	rows := strings.Split(strings.TrimSuffix(hist, "\n"), "\n")[1:]
+	assert.Assert(t, len(rows) >= 2 && len(rows) <= 16, "%d rows", len(rows))
+	assert.Assert(t, strings.Contains(rows[len(rows)-1], " 100.00%"), "the last row ends the transactions: %q", rows[len(rows)-1])
+	assert.Assert(t, strings.Contains(hist, "◀ p50") && strings.Contains(hist, "p99"), "%q", hist)
+
+	j := startBin(t, hookperfBin, t.TempDir(), "tcp_rr", "--local", "-l", "1", "--json", "--histogram").wait(procTimeout)
+	assert.Equal(t, j.code, 0, "%s", j)
+	var doc map[string]any
+	assert.NilError(t, json.Unmarshal([]byte(j.stdout), &doc))
+	assert.Assert(t, strings.HasPrefix(j.stderr, "latency histogram: "), "%q", j.stderr)
 }
