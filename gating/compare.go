@@ -40,6 +40,9 @@ type Row struct {
 	// Why explains a verdict of no change or inconclusive that is not
 	// plain ("too few runs", …).
 	Why string
+	// AValues and BValues are the runs' values in the order they came
+	// (when paired, round i's are AValues[i] and BValues[i]).
+	AValues, BValues []float64
 }
 
 // minRuns is the fewest runs a side needs for any verdict: with fewer the
@@ -53,7 +56,7 @@ func Compare(bench, metric string, a, b []float64, cfg Config) Row {
 	th := &benchmath.Thresholds{CompareAlpha: cfg.Alpha}
 	sa := benchmath.NewSample(slices.Clone(a), th) // NewSample sorts in place
 	sb := benchmath.NewSample(slices.Clone(b), th)
-	r := Row{Bench: bench, Metric: metric, HigherIsBetter: HigherIsBetter(metric)}
+	r := Row{Bench: bench, Metric: metric, HigherIsBetter: HigherIsBetter(metric), AValues: slices.Clone(a), BValues: slices.Clone(b)}
 	r.A, r.B = summary(sa), summary(sb)
 	// The change and its interval as the U test sees them (Hodges–Lehmann
 	// and Moses, on the ratios); where those mean nothing (a zero value),
@@ -98,7 +101,7 @@ func comparePairedAt(bench, metric string, a, b []float64, cfg Config, level flo
 		return Row{}, fmt.Errorf("%s %s: %d rounds of A but %d of B", bench, metric, len(a), len(b))
 	}
 	cfg = cfg.withDefaults()
-	r := Row{Bench: bench, Metric: metric, HigherIsBetter: HigherIsBetter(metric), Paired: true}
+	r := Row{Bench: bench, Metric: metric, HigherIsBetter: HigherIsBetter(metric), Paired: true, AValues: slices.Clone(a), BValues: slices.Clone(b)}
 	th := &benchmath.Thresholds{CompareAlpha: cfg.Alpha}
 	r.A = summary(benchmath.NewSample(slices.Clone(a), th))
 	r.B = summary(benchmath.NewSample(slices.Clone(b), th))

@@ -77,7 +77,8 @@ func chartPixels(t *testing.T, shot []byte) (inked int, colours map[color.RGBA]b
 	return inked, colours
 }
 
-// TestReportInBrowser opens reports in headless Chromium, offline, and
+// TestReportInBrowser opens reports (three runs' and an A/B verdict's)
+// in headless Chromium, offline, and
 // checks that every chart rendered: its SVG laid out at a real size,
 // lines and bars drawn, the screenshot of each chart inked in the
 // palette's colours; that the page made no request but for itself; and
@@ -85,6 +86,7 @@ func chartPixels(t *testing.T, shot []byte) (inked int, colours map[color.RGBA]b
 func TestReportInBrowser(t *testing.T) {
 	exe := chromium(t)
 	dir := t.TempDir()
+	pages := map[string][]byte{}
 	runs := map[string]*Run{"fixed": fixedRun()}
 	for _, name := range []string{"tcp_rr", "tcp_stream"} {
 		f, err := os.Open(filepath.Join("testdata", name+".json"))
@@ -94,6 +96,14 @@ func TestReportInBrowser(t *testing.T) {
 		assert.NilError(t, err)
 		runs[name] = r
 	}
+	for name, r := range runs {
+		var buf bytes.Buffer
+		assert.NilError(t, Write(&buf, r))
+		pages[name] = buf.Bytes()
+	}
+	var ab bytes.Buffer
+	assert.NilError(t, WriteAB(&ab, abReport(t), "A vs B"))
+	pages["ab"] = ab.Bytes()
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
@@ -112,12 +122,10 @@ func TestReportInBrowser(t *testing.T) {
 	_, err := chromedp.Run(bctx, chromedp.Evaluate[int]("1"))
 	assert.NilError(t, err, "starting %s", exe)
 
-	for name, r := range runs {
+	for name, page := range pages {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name+".html")
-			var buf bytes.Buffer
-			assert.NilError(t, Write(&buf, r))
-			assert.NilError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+			assert.NilError(t, os.WriteFile(path, page, 0o644))
 			url := "file://" + path
 
 			tab, cancel := chromedp.NewContext(bctx)
@@ -159,7 +167,7 @@ func TestReportInBrowser(t *testing.T) {
 				return [r.width, r.height, s.querySelectorAll("path").length, s.querySelectorAll("text").length];
 			})`))
 			assert.NilError(t, err)
-			figs, _ := parseReport(t, buf.String())
+			figs, _ := parseReport(t, string(page))
 			assert.Equal(t, len(ids), len(figs), "charts in the page")
 			assert.Equal(t, len(sizes), 4*len(figs))
 			for i, id := range ids {

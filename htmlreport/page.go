@@ -1,7 +1,7 @@
 package htmlreport
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
 	"html/template"
 	"io"
@@ -11,10 +11,12 @@ import (
 	"strings"
 )
 
-//go:embed page.html.tmpl
-var pageText string
+//go:embed *.html.tmpl
+var templateFiles embed.FS
 
-var pageTemplate = template.Must(template.New("page").Parse(pageText))
+// pages are the report's templates: runs.html.tmpl (runs), ab.html.tmpl
+// (a verdict), both with head.html.tmpl's style.
+var pages = template.Must(template.ParseFS(templateFiles, "*.html.tmpl"))
 
 // figure is one row of the summary table: a figure of this side and of
 // its peer ("" where the run has none).
@@ -60,7 +62,7 @@ func Write(w io.Writer, runs ...*Run) error {
 	if len(views) > 1 {
 		title = fmt.Sprintf("hookperf: %d runs", len(views))
 	}
-	return pageTemplate.Execute(w, struct {
+	return pages.ExecuteTemplate(w, "runs.html.tmpl", struct {
 		Title string
 		Runs  []*runView
 	}{title, views})

@@ -6,6 +6,9 @@
 // flow's share, and each side's CPU use over time. The file fetches
 // nothing and runs no script.
 //
+// WriteAB draws a verdict of package gating the same way: each metric's
+// runs, A's and B's, and the rounds' ratios.
+//
 // A report is built from results, never from inside a run: from the
 // --json document a run writes (Decode), or from a kit.Result through
 // the same document (FromResult), so that a saved result and a live run

@@ -33,6 +33,8 @@ flags:
   --alpha A         the significance level (default 0.05)
   --metrics LIST    gate only on these metrics, e.g. trans/s,lat-p99-ns
   --json, --ktap    the report as JSON or KTAP
+  --report FILE     the verdict as an HTML file too: each round's A and B,
+                    the rounds' ratios and each metric's verdict, drawn
 network settings (common, or in --a/--b): with any of them, A and B each
 run between two namespaces of their own, a server and a client on a veth
 link (10.99.0.1 and 10.99.0.2), instead of over loopback. Each applies to
@@ -161,6 +163,9 @@ func parseAB(args []string) (*abConfig, bool, error) {
 		if err == nil && (c.opts.JSON || c.opts.GoBench || c.opts.AllSamples != "" || c.opts.DryRun || c.opts.Client) {
 			err = errors.New("-c, -n, -A, --json and --gobench mean nothing to a run of ab")
 		}
+		if err == nil && c.opts.Report != "" {
+			err = errors.New("--report belongs to ab itself (its verdict as HTML), not to A's or B's runs")
+		}
 		if err != nil {
 			return ab, false, fmt.Errorf("%s: %w", side.name, err)
 		}
@@ -218,7 +223,7 @@ func runAB(args []string, stdout, stderr io.Writer) int {
 		printError(stderr, fmt.Errorf("ab: %w", runErr))
 		return exitStatus(runErr)
 	}
-	if err := ab.gate.write(stdout, report); err != nil {
+	if err := ab.gate.write(stdout, report, ab.title()); err != nil {
 		printError(stderr, err)
 		return exitRun
 	}
@@ -228,6 +233,18 @@ func runAB(args []string, stdout, stderr io.Writer) int {
 		return exitStatus(runErr)
 	}
 	return gateStatus(report.Verdict)
+}
+
+// title names an A/B comparison: the workload, its common flags and
+// each side's own.
+func (ab *abConfig) title() string {
+	side := func(flags []string) string {
+		if len(flags) == 0 {
+			return "(no flags of its own)"
+		}
+		return strings.Join(flags, " ")
+	}
+	return fmt.Sprintf("hookperf ab %s — A: %s; B: %s", strings.Join(ab.common, " "), side(ab.a), side(ab.b))
 }
 
 // headline is a run's main figure, for the progress line.

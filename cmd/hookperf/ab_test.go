@@ -20,8 +20,15 @@ func TestAB(t *testing.T) {
 	t.Parallel()
 	t.Run("regression", func(t *testing.T) {
 		t.Parallel()
-		r := runBin(t, "ab", "tcp_rr", "-l", "0.3", "--rounds", "6", "--b", "-D 1ms", "--json")
+		page := filepath.Join(t.TempDir(), "ab.html")
+		r := runBin(t, "ab", "tcp_rr", "-l", "0.3", "--rounds", "6", "--b", "-D 1ms", "--json", "--report", page)
 		assert.Equal(t, r.code, 3, "%s", r)
+		// The verdict drawn too: trans/s first, its rounds and their ratios.
+		ids := chartIDs(t, page)
+		assert.Assert(t, len(ids) >= 4 && ids[0] == "m0-values" && ids[1] == "m0-ratios", "%v", ids)
+		html, err := os.ReadFile(page)
+		assert.NilError(t, err)
+		assert.Assert(t, strings.Contains(string(html), "B is worse than A: a regression in trans/s"), "the banner")
 		var doc struct {
 			Verdict string
 			Rows    []struct {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hookperf/hookperf/gating"
+	"github.com/hookperf/hookperf/htmlreport"
 )
 
 // Exit statuses of the gating commands, apart from the run's (SPEC.md).
@@ -27,6 +28,8 @@ flags:
   --metrics LIST    compare only these metrics (units), e.g. trans/s,lat-p99-ns
   --json            the report as one JSON document
   --ktap            the report as KTAP (one ok / not ok line a metric)
+  --report FILE     the verdict as an HTML file too: each metric's runs
+                    and its verdict, drawn
 exit status: 0 no regression, 3 regression, 4 inconclusive, 2 usage error`
 
 // runCompare is `hookperf compare`.
@@ -74,7 +77,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	report := gating.NewReport(rows, gate.cfg, gating.DriftNote)
-	if err := gate.write(stdout, report); err != nil {
+	if err := gate.write(stdout, report, fmt.Sprintf("hookperf compare: A = %s, B = %s", files[0], files[1])); err != nil {
 		printError(stderr, err)
 		return exitRun
 	}
@@ -87,6 +90,7 @@ type gateFlags struct {
 	cfg    gating.Config
 	units  []string
 	format string // "table", "json" or "ktap"
+	report string // --report: the verdict as an HTML file too
 }
 
 func newGateFlags() gateFlags { return gateFlags{cfg: gating.DefaultConfig, format: "table"} }
@@ -119,21 +123,36 @@ func (g *gateFlags) parse(name string, value func() string) (ok bool, err error)
 		g.format = "json"
 	case "--ktap":
 		g.format = "ktap"
+	case "--report":
+		g.report = value()
+		if err := checkWritable(g.report); err != nil {
+			return true, fmt.Errorf("--report: %w", err)
+		}
 	default:
 		return false, nil
 	}
 	return true, nil
 }
 
-// write writes the report in the chosen format.
-func (g *gateFlags) write(w io.Writer, r *gating.Report) error {
+// write writes the report in the chosen format, and as HTML to
+// --report's file (title names what was compared).
+func (g *gateFlags) write(w io.Writer, r *gating.Report, title string) error {
+	var err error
 	switch g.format {
 	case "json":
-		return r.WriteJSON(w)
+		err = r.WriteJSON(w)
 	case "ktap":
-		return r.WriteKTAP(w)
+		err = r.WriteKTAP(w)
+	default:
+		err = r.WriteTable(w)
 	}
-	return r.WriteTable(w)
+	if err == nil && g.report != "" {
+		err = writeFileWhole(g.report, func(w io.Writer) error { return htmlreport.WriteAB(w, r, title) })
+		if err != nil {
+			err = fmt.Errorf("--report: %w", err)
+		}
+	}
+	return err
 }
 
 // gateStatus is the exit status of a verdict.

@@ -117,3 +117,22 @@ func TestCompareReadsJSONRuns(t *testing.T) {
 	assert.Equal(t, r.code, 4, "%s", r)
 	assert.Assert(t, strings.Contains(r.stdout, "trans/s") && strings.Contains(r.stdout, "too few runs (2 and 2"), "%s", r)
 }
+
+// TestCompareReport: --report draws the verdict of two sets of runs
+// beside the table; a path that cannot be written is refused first.
+func TestCompareReport(t *testing.T) {
+	t.Parallel()
+	old, slow := runsFile(t, "old.txt", 10, 20000), runsFile(t, "slow.txt", 10, 16000)
+	page := filepath.Join(t.TempDir(), "c.html")
+	r := runBin(t, "compare", "--report", page, old, slow)
+	assert.Equal(t, r.code, exitRegression, "%s", r)
+	assert.Assert(t, strings.Contains(r.stdout, "verdict: regression"), "%s", r)
+	assert.DeepEqual(t, chartIDs(t, page), []string{"m0-values", "m1-values"}) // unpaired: no ratios
+	html, err := os.ReadFile(page)
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(html), "taken apart in time"), "the drift note")
+
+	bad := runBin(t, "compare", "--report", "/proc/nope/c.html", old, slow)
+	assert.Equal(t, bad.code, exitUsage, "%s", bad)
+	assert.Assert(t, strings.HasPrefix(bad.stderr, "hookperf: compare: --report: open /proc/nope/c.html"), "%s", bad)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,12 +87,33 @@ func readRun(name string) (*htmlreport.Run, error) {
 // writeReportFile writes the report of runs to path, replacing it only
 // once it is whole.
 func writeReportFile(path string, runs ...*htmlreport.Run) error {
+	return writeFileWhole(path, func(w io.Writer) error { return htmlreport.Write(w, runs...) })
+}
+
+// checkWritable fails if path cannot be written, before any run: a file
+// that did not exist is made and removed again.
+func checkWritable(path string) error {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	if errors.Is(statErr, fs.ErrNotExist) {
+		return os.Remove(path)
+	}
+	return nil
+}
+
+// writeFileWhole writes path with write, replacing it only once the
+// whole file is written.
+func writeFileWhole(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".hookperf-report-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := htmlreport.Write(tmp, runs...); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
