@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 )
@@ -101,5 +105,76 @@ func TestNeperFlags(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// neperREADME are the server and client command lines of neper's README
+// (google/neper), as written there: the binary is named after the tool
+// (a link to hookperf), "server" is the server's host.
+var neperREADME = []struct {
+	server, client string
+	check          func(t *testing.T, client map[string]string)
+}{
+	{"tcp_rr", "tcp_rr -c -H server", nil},
+	{"tcp_rr -F 10 -T 2", "tcp_rr -c -H server -F 10 -T 2", nil},
+	{"tcp_rr -F 10 -T 2", "tcp_rr -c -H server -F 10 -T 4", nil},
+	{"tcp_stream -w", "tcp_stream -c -H server -r", func(t *testing.T, kv map[string]string) {
+		// hookperf's -r alone reverses the stream (SPEC.md: -r and -w
+		// choose the directions), where neper's client writes too: the
+		// README's "Where hookperf differs from neper on purpose".
+		assert.Assert(t, num(t, kv, "bytes_read") > 0 && num(t, kv, "bytes_written") == 0, "%v", kv)
+	}},
+	{"tcp_stream -rw", "tcp_stream -c -H server -rw", func(t *testing.T, kv map[string]string) {
+		assert.Assert(t, num(t, kv, "bytes_read") > 0 && num(t, kv, "bytes_written") > 0, "%v", kv)
+	}},
+	{"tcp_stream -M", "tcp_stream -c -H server -M", func(t *testing.T, kv map[string]string) {
+		// TCP_MAERTS: the server sends, the client only reads.
+		assert.Assert(t, num(t, kv, "bytes_read") > 0 && num(t, kv, "bytes_written") == 0, "%v", kv)
+	}},
+	{"./tcp_rr", "./tcp_rr -c -H server -A --percentiles=25,50,90,95,99", nil},
+}
+
+// TestNeperREADME runs neper's README's command lines. To run beside the
+// other tests, "server" is 127.0.0.1, both sides take their own ports
+// (-C, -P) and the client -l 1 rather than 10 s; nothing else is added.
+// The -A line's samples.csv starts with the header the README shows.
+func TestNeperREADME(t *testing.T) {
+	t.Parallel()
+	for _, tc := range neperREADME {
+		t.Run(tc.client, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			cport, dport := strconv.Itoa(freePort(t)), strconv.Itoa(freePort(t))
+			cmd := func(line string, extra ...string) (string, []string) {
+				f := strings.Fields(strings.ReplaceAll(line, "-H server", "-H 127.0.0.1"))
+				tool := filepath.Join(dir, filepath.Base(f[0]))
+				if _, err := os.Lstat(tool); err != nil {
+					assert.NilError(t, os.Symlink(hookperfBin, tool))
+				}
+				return tool, append(append(f[1:], "-C", cport, "-P", dport), extra...)
+			}
+			sbin, sargs := cmd(tc.server)
+			sp := startBin(t, sbin, dir, sargs...)
+			time.Sleep(300 * time.Millisecond)
+			cbin, cargs := cmd(tc.client, "-l", "1")
+			cr, sr := startBin(t, cbin, dir, cargs...).wait(procTimeout), sp.wait(procTimeout)
+			assert.Equal(t, sr.code, 0, "server %q: %s", tc.server, sr)
+			assert.Equal(t, cr.code, 0, "client %q: %s", tc.client, cr)
+			kv := parseKV(t, cr.stdout)
+			if w := filepath.Base(cbin); w == "tcp_rr" {
+				assert.Assert(t, num(t, kv, "throughput") > 0, "%v", kv)
+			}
+			if tc.check != nil {
+				tc.check(t, kv)
+			}
+			if strings.Contains(tc.client, " -A") {
+				data, err := os.ReadFile(filepath.Join(dir, "samples.csv"))
+				assert.NilError(t, err)
+				header, _, _ := strings.Cut(string(data), "\n")
+				// The README's header, then hookperf's two columns.
+				want := "time,tid,flow_id,bytes_read,transactions,latency_min,latency_mean,latency_max,latency_stddev,latency_p25,latency_p50,latency_p90,latency_p95,latency_p99,utime,stime,maxrss,minflt,majflt,nvcsw,nivcsw"
+				assert.Equal(t, header, want+",bytes_written,latency_count")
+			}
+		})
 	}
 }
