@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"image/color"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -223,10 +224,8 @@ func flowsChart(r *Run) (*chart, error) {
 	ch := &chart{ID: "flows", Title: "Throughput per flow over time",
 		Caption: "Each flow's rate in each interval. Lines bunched together: the flows shared the run fairly; one line apart: a flow was starved or favoured."}
 	top := 0.0
-	width := vg.Points(1.5)
-	if len(ids) > maxLegend {
-		width = vg.Points(0.75)
-	}
+	many := len(ids) > maxLegend
+	byTime := map[float64][]float64{} // every flow's rate at each time
 	for i, id := range ids {
 		var t, c []float64
 		for _, f := range byFlow[id] {
@@ -237,8 +236,19 @@ func flowsChart(r *Run) (*chart, error) {
 		if len(pts) == 0 {
 			continue
 		}
-		if err := line(p, fmt.Sprintf("flow %d", id), pts, i, width, len(ids) <= maxLegend); err != nil {
+		var err error
+		if many {
+			// Too many to tell apart: each a thin grey line, under
+			// the slowest, median and fastest flow's.
+			err = greyLine(p, pts)
+		} else {
+			err = line(p, fmt.Sprintf("flow %d", id), pts, i, vg.Points(1.5), true)
+		}
+		if err != nil {
 			return nil, err
+		}
+		for _, pt := range pts {
+			byTime[pt.X] = append(byTime[pt.X], pt.Y)
 		}
 		top = math.Max(top, maxY(pts))
 		ch.Series++
@@ -247,10 +257,39 @@ func flowsChart(r *Run) (*chart, error) {
 	if ch.Series == 0 {
 		return nil, nil
 	}
+	if many {
+		ch.Caption = "Each flow's rate in each interval (grey), with the slowest, the median and the fastest flow of each interval. A narrow band: the flows shared the run fairly; a low slowest line: some flow was starved."
+		times := slices.Sorted(maps.Keys(byTime))
+		for i, q := range []struct {
+			name string
+			at   float64
+		}{{"fastest flow", 1}, {"median flow", 0.5}, {"slowest flow", 0}} {
+			var pts plotter.XYs
+			for _, tm := range times {
+				ys := slices.Sorted(slices.Values(byTime[tm]))
+				pts = append(pts, plotter.XY{X: tm, Y: ys[int(q.at*float64(len(ys)-1))]})
+			}
+			if err := line(p, q.name, pts, i, vg.Points(2), true); err != nil {
+				return nil, err
+			}
+		}
+	}
 	headroom(p, top)
 	svg, err := render(p, 18*vg.Centimeter, 9*vg.Centimeter)
 	ch.SVG = svg
 	return ch, err
+}
+
+// greyLine adds a thin unnamed grey series.
+func greyLine(p *plot.Plot, pts plotter.XYs) error {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	l.Color = color.RGBA{170, 170, 170, 255}
+	l.Width = vg.Points(0.5)
+	p.Add(l)
+	return nil
 }
 
 // flowShare is one flow's rate over the whole run.
@@ -426,24 +465,33 @@ func latencyHistogramChart(r *Run) (*chart, error) {
 		Caption: "How many transactions took how long, the requested percentiles marked. One hump: a steady path; a second hump to the right: a slow path some transactions took."}, err
 }
 
-// latencyCDFChart draws the share of transactions done within each
-// latency.
-func latencyCDFChart(r *Run) (*chart, error) {
-	if len(r.Histogram) == 0 {
-		return nil, nil
-	}
+// cdfPoints is the share of transactions done by each bucket's end (µs).
+func cdfPoints(r *Run) plotter.XYs {
 	total := 0.0
 	for _, b := range r.Histogram {
 		total += b.Count
 	}
 	if total == 0 {
-		return nil, nil
+		return nil
 	}
 	var pts plotter.XYs
 	seen := 0.0
 	for _, b := range r.Histogram {
 		seen += b.Count
 		pts = append(pts, plotter.XY{X: math.Max(b.High*1e6, 0.001), Y: seen / total})
+	}
+	return pts
+}
+
+// latencyCDFChart draws the share of transactions done within each
+// latency.
+func latencyCDFChart(r *Run) (*chart, error) {
+	if len(r.Histogram) == 0 {
+		return nil, nil
+	}
+	pts := cdfPoints(r)
+	if len(pts) == 0 {
+		return nil, nil
 	}
 	p := newPlot("Latency CDF", "round trip (µs, log scale)", "share of transactions done")
 	p.X.Scale = plot.LogScale{}
@@ -492,6 +540,73 @@ func cpuChart(r *Run) (*chart, error) {
 	svg, err := render(p, 18*vg.Centimeter, 8*vg.Centimeter)
 	ch.SVG = svg
 	return ch, err
+}
+
+// overviewCharts draw several runs on common axes: each run's throughput
+// over time (where they share a unit) and each rr run's latency CDF.
+func overviewCharts(runs []*Run, names []string) ([]*chart, error) {
+	var out []*chart
+	unitName := runs[0].unit().name
+	same := true
+	for _, r := range runs {
+		same = same && r.unit().name == unitName
+	}
+	if same {
+		p := newPlot("Throughput over time, run by run", "time (s)", unitName)
+		ch := &chart{ID: "overview-throughput", Title: "Throughput over time, run by run",
+			Caption: "Each run's rate (as its own side measured it) in each interval, on one scale: which run went faster, and which was steadier."}
+		top := 0.0
+		for i, r := range runs {
+			u := r.unit()
+			t, c := series(r.Samples, u.count)
+			pts := rates(t, c, u.scale)
+			if len(pts) == 0 {
+				continue
+			}
+			if err := line(p, names[i], pts, i, vg.Points(2), true); err != nil {
+				return nil, err
+			}
+			top = math.Max(top, maxY(pts))
+			ch.Series++
+			ch.Points += len(pts)
+		}
+		if ch.Series > 0 {
+			headroom(p, top)
+			svg, err := render(p, 18*vg.Centimeter, 9*vg.Centimeter)
+			if err != nil {
+				return nil, err
+			}
+			ch.SVG = svg
+			out = append(out, ch)
+		}
+	}
+	p := newPlot("Latency CDF, run by run", "round trip (µs, log scale)", "share of transactions done")
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = latencyTicks{}
+	p.Legend.Top, p.Legend.Left = false, false
+	p.Y.Min, p.Y.Max = 0, 1
+	ch := &chart{ID: "overview-latency", Title: "Latency CDF, run by run",
+		Caption: "Each rr run's share of transactions done within each round trip: the line to the left is the faster run; where the lines part toward 1 is where their tails differ."}
+	for i, r := range runs {
+		pts := cdfPoints(r)
+		if len(pts) == 0 {
+			continue
+		}
+		if err := line(p, names[i], pts, i, vg.Points(2), true); err != nil {
+			return nil, err
+		}
+		ch.Series++
+		ch.Points += len(pts)
+	}
+	if ch.Series > 1 {
+		svg, err := render(p, 18*vg.Centimeter, 9*vg.Centimeter)
+		if err != nil {
+			return nil, err
+		}
+		ch.SVG = svg
+		out = append(out, ch)
+	}
+	return out, nil
 }
 
 // runCharts draws every chart the run has data for, in the report's order.

@@ -53,19 +53,34 @@ func Write(w io.Writer, runs ...*Run) error {
 		if err != nil {
 			return err
 		}
-		if v.Name == "" && len(runs) > 1 {
-			v.Name = fmt.Sprintf("run %d", i+1)
+		if len(runs) > 1 {
+			if v.Name == "" {
+				v.Name = fmt.Sprintf("run %d", i+1)
+			}
+			for _, c := range v.Charts {
+				c.ID = fmt.Sprintf("run%d-%s", i+1, c.ID) // ids unique in the page
+			}
 		}
 		views = append(views, v)
 	}
 	title := views[0].Title
+	var overview []*chart
 	if len(views) > 1 {
 		title = fmt.Sprintf("hookperf: %d runs", len(views))
+		names := make([]string, len(views))
+		for i, v := range views {
+			names[i] = v.Name
+		}
+		var err error
+		if overview, err = overviewCharts(runs, names); err != nil {
+			return err
+		}
 	}
 	return pages.ExecuteTemplate(w, "runs.html.tmpl", struct {
-		Title string
-		Runs  []*runView
-	}{title, views})
+		Title    string
+		Runs     []*runView
+		Overview []*chart
+	}{title, views, overview})
 }
 
 // view lays out one run.
@@ -77,7 +92,7 @@ func view(r *Run) (*runView, error) {
 	local, remote := r.sides()
 	v := &runView{
 		Name:   r.Name,
-		Title:  fmt.Sprintf("hookperf %s, %s flows × %s threads, %s s (%s's view)", r.Workload(), r.Option("num_flows"), r.Option("num_threads"), r.Option("test_length"), local),
+		Title:  fmt.Sprintf("hookperf %s, %s × %s, %s s (%s's view)", r.Workload(), plural(r.Option("num_flows"), "flow"), plural(r.Option("num_threads"), "thread"), r.Option("test_length"), local),
 		Local:  local,
 		Remote: remote,
 		Charts: charts,
@@ -92,6 +107,14 @@ func view(r *Run) (*runView, error) {
 		{"CPUs", strconv.Itoa(e.CPUs)}, {"hookperf", e.Version}, {"Go", e.Go},
 	}
 	return v, nil
+}
+
+// plural puts n before noun, with an s unless n is 1.
+func plural(n, noun string) string {
+	if n == "1" {
+		return n + " " + noun
+	}
+	return n + " " + noun + "s"
 }
 
 // text prints a JSON value as the key=value report does.
@@ -231,7 +254,11 @@ func figures(r *Run) []figure {
 		out = append(out, figure{Name: "throughput (received)", Local: get("throughput_Mbps", func(v float64) string { return number(v) + " Mbit/s" }),
 			Note: "what the receiving side counted"})
 		if v, ok := r.Result("sender_throughput_Mbps"); ok {
-			out = append(out, figure{Name: "sent", Local: number(v) + " Mbit/s", Note: "the writing side's rate; over UDP the gap to the received rate was lost"})
+			out = append(out, figure{Name: "sent", Local: number(v) + " Mbit/s", Note: "the writing side's rate"})
+			if got, _ := r.Result("throughput_Mbps"); r.Workload() == "udp_stream" && v > 0 {
+				out = append(out, figure{Name: "lost", Local: fmt.Sprintf("%.2f%%", 100*math.Max(0, 1-got/v)),
+					Note: "of what was sent, the share that never arrived (dropped by a socket, a queue or the link)"})
+			}
 		}
 	}
 	out = append(out, figure{Name: "traffic both ways", Local: get("local_throughput", mbps), Remote: get("remote_throughput", mbps)})

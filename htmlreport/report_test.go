@@ -240,6 +240,10 @@ func TestReportSize(t *testing.T) {
 	figs, _ := parseReport(t, page)
 	assert.Equal(t, figs[1].id, "flows")
 	assert.Equal(t, figs[1].series, 100)
+	// The slowest, median and fastest flow of each of the 60 intervals.
+	for i := 0; i < 3; i++ {
+		assert.Equal(t, linesDrawn(figs[1].svg, palette[i], 60), 1, "summary line %d", i)
+	}
 }
 
 // TestDecodeSavedResults: --json documents of real runs decode and draw
@@ -291,8 +295,33 @@ func TestSeveralRuns(t *testing.T) {
 	a, b := fixedRun(), fixedRun()
 	a.Name, b.Name = "old", "new"
 	figs, tables := parseReport(t, writeReport(t, a, b))
-	assert.Equal(t, len(figs), 12)
+	assert.Equal(t, len(figs), 14)
+	// Both runs on common axes first: throughput and the latency CDF.
+	assert.Equal(t, figs[0].id, "overview-throughput")
+	assert.Equal(t, figs[0].series, 2)
+	assert.Equal(t, figs[0].points, 8)
+	assert.Equal(t, figs[1].id, "overview-latency")
+	assert.Equal(t, figs[1].series, 2)
+	for i := 0; i < 2; i++ {
+		assert.Equal(t, linesDrawn(figs[0].svg, palette[i], 4), 1, "run %d's throughput", i)
+		assert.Equal(t, linesDrawn(figs[1].svg, palette[i], 10), 1, "run %d's CDF", i)
+	}
 	assert.Equal(t, len(tables["overview"]), 3)
 	assert.Equal(t, tables["overview"][1][0], "old")
 	assert.Equal(t, tables["overview"][2][0], "new")
+}
+
+// TestUDPStreamLoss: a udp_stream report says what share never arrived.
+func TestUDPStreamLoss(t *testing.T) {
+	r := fixedRun()
+	r.Options["workload"] = "udp_stream"
+	r.Results = map[string]any{"throughput_Mbps": 750.0, "sender_throughput_Mbps": 1000.0}
+	_, tables := parseReport(t, writeReport(t, r))
+	rows := map[string][]string{}
+	for _, row := range tables["figures"] {
+		rows[row[0]] = row
+	}
+	assert.Equal(t, rows["lost"][1], "25.00%")
+	assert.Equal(t, rows["sent"][1], "1,000 Mbit/s")
+	assert.Equal(t, rows["throughput (received)"][1], "750 Mbit/s")
 }

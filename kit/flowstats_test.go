@@ -106,7 +106,9 @@ func TestServerNamesFlowsAsClient(t *testing.T) {
 		for id := 0; id < 4; id++ {
 			c, s := ct[id], st[id]
 			if id%2 == 1 {
-				assert.Assert(t, c.BytesWritten > 0 && c.BytesRead == 0 && s.BytesRead > 0 && s.BytesWritten == 0,
+				// The server writes on every socket until the client's
+				// data arrives on it: it may have written a little here.
+				assert.Assert(t, c.BytesWritten > 0 && c.BytesRead == 0 && s.BytesRead > 0,
 					"flow %d: client read %d wrote %d, server read %d wrote %d", id, c.BytesRead, c.BytesWritten, s.BytesRead, s.BytesWritten)
 			} else {
 				assert.Assert(t, c.BytesRead > 0 && c.BytesWritten == 0 && s.BytesWritten > 0 && s.BytesRead == 0,
