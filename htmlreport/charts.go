@@ -159,24 +159,23 @@ func (r *Run) sides() (local, remote string) {
 	return "client", "server"
 }
 
-// throughputChart draws the run's rate over time, each side a line.
-func throughputChart(r *Run) (*chart, error) {
-	u := r.unit()
-	p := newPlot("Throughput over time", "time (s)", u.name)
-	local, remote := r.sides()
+// named is one series of cumulative samples, drawn as its rate.
+type named struct {
+	name    string
+	samples []Sample
+}
+
+// rateLines draws each series' rate of count (times scale) on p as a
+// line of ch, and renders ch; nil where no series has two samples.
+func rateLines(p *plot.Plot, ch *chart, lines []named, count func(Sample) float64, scale float64, height vg.Length) (*chart, error) {
 	top := 0.0
-	ch := &chart{ID: "throughput", Title: "Throughput over time",
-		Caption: "What each side moved in each interval, as a rate. A steady run is a flat line; a sag or a step is the run changing as it went."}
-	for i, side := range []struct {
-		name    string
-		samples []Sample
-	}{{local, r.Samples}, {remote, r.Remote}} {
-		if len(side.samples) < 2 {
+	for i, s := range lines {
+		if len(s.samples) < 2 {
 			continue
 		}
-		t, c := series(side.samples, u.count)
-		pts := rates(t, c, u.scale)
-		if err := line(p, side.name, pts, i, vg.Points(2), true); err != nil {
+		t, c := series(s.samples, count)
+		pts := rates(t, c, scale)
+		if err := line(p, s.name, pts, i, vg.Points(2), true); err != nil {
 			return nil, err
 		}
 		top = math.Max(top, maxY(pts))
@@ -187,9 +186,19 @@ func throughputChart(r *Run) (*chart, error) {
 		return nil, nil
 	}
 	headroom(p, top)
-	svg, err := render(p, 18*vg.Centimeter, 9*vg.Centimeter)
+	svg, err := render(p, 18*vg.Centimeter, height)
 	ch.SVG = svg
 	return ch, err
+}
+
+// throughputChart draws the run's rate over time, each side a line.
+func throughputChart(r *Run) (*chart, error) {
+	u := r.unit()
+	local, remote := r.sides()
+	return rateLines(newPlot("Throughput over time", "time (s)", u.name),
+		&chart{ID: "throughput", Title: "Throughput over time",
+			Caption: "What each side moved in each interval, as a rate. A steady run is a flat line; a sag or a step is the run changing as it went."},
+		[]named{{local, r.Samples}, {remote, r.Remote}}, u.count, u.scale, 9*vg.Centimeter)
 }
 
 // flowSeries gives each flow's samples, by flow id.
@@ -513,33 +522,10 @@ func latencyCDFChart(r *Run) (*chart, error) {
 // cpuChart draws each side's CPU use over time, in % of one CPU.
 func cpuChart(r *Run) (*chart, error) {
 	local, remote := r.sides()
-	p := newPlot("CPU use over time", "time (s)", "% of one CPU")
-	top := 0.0
-	ch := &chart{ID: "cpu", Title: "CPU use over time",
-		Caption: "The CPU time each side's worker threads used in each interval. Near 100% a side a thread: that side was the bottleneck."}
-	for i, side := range []struct {
-		name    string
-		samples []Sample
-	}{{local, r.Samples}, {remote, r.Remote}} {
-		if len(side.samples) < 2 {
-			continue
-		}
-		t, c := series(side.samples, func(s Sample) float64 { return s.CPU })
-		pts := rates(t, c, 100)
-		if err := line(p, side.name, pts, i, vg.Points(2), true); err != nil {
-			return nil, err
-		}
-		top = math.Max(top, maxY(pts))
-		ch.Series++
-		ch.Points += len(pts)
-	}
-	if ch.Series == 0 {
-		return nil, nil
-	}
-	headroom(p, top)
-	svg, err := render(p, 18*vg.Centimeter, 8*vg.Centimeter)
-	ch.SVG = svg
-	return ch, err
+	return rateLines(newPlot("CPU use over time", "time (s)", "% of one CPU"),
+		&chart{ID: "cpu", Title: "CPU use over time",
+			Caption: "The CPU time each side's worker threads used in each interval. Near 100% a side a thread: that side was the bottleneck."},
+		[]named{{local, r.Samples}, {remote, r.Remote}}, func(s Sample) float64 { return s.CPU }, 100, 8*vg.Centimeter)
 }
 
 // overviewCharts draw several runs on common axes: each run's throughput
@@ -552,31 +538,19 @@ func overviewCharts(runs []*Run, names []string) ([]*chart, error) {
 		same = same && r.unit().name == unitName
 	}
 	if same {
-		p := newPlot("Throughput over time, run by run", "time (s)", unitName)
-		ch := &chart{ID: "overview-throughput", Title: "Throughput over time, run by run",
-			Caption: "Each run's rate (as its own side measured it) in each interval, on one scale: which run went faster, and which was steadier."}
-		top := 0.0
+		var series []named
 		for i, r := range runs {
-			u := r.unit()
-			t, c := series(r.Samples, u.count)
-			pts := rates(t, c, u.scale)
-			if len(pts) == 0 {
-				continue
-			}
-			if err := line(p, names[i], pts, i, vg.Points(2), true); err != nil {
-				return nil, err
-			}
-			top = math.Max(top, maxY(pts))
-			ch.Series++
-			ch.Points += len(pts)
+			series = append(series, named{names[i], r.Samples})
 		}
-		if ch.Series > 0 {
-			headroom(p, top)
-			svg, err := render(p, 18*vg.Centimeter, 9*vg.Centimeter)
-			if err != nil {
-				return nil, err
-			}
-			ch.SVG = svg
+		u := runs[0].unit()
+		ch, err := rateLines(newPlot("Throughput over time, run by run", "time (s)", unitName),
+			&chart{ID: "overview-throughput", Title: "Throughput over time, run by run",
+				Caption: "Each run's rate (as its own side measured it) in each interval, on one scale: which run went faster, and which was steadier."},
+			series, u.count, u.scale, 9*vg.Centimeter)
+		if err != nil {
+			return nil, err
+		}
+		if ch != nil {
 			out = append(out, ch)
 		}
 	}

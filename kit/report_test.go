@@ -572,6 +572,20 @@ func TestWriteJSONHostStaysString(t *testing.T) {
 	}
 }
 
+// samplesCSV is what WriteSamplesCSV writes of r, parsed.
+func samplesCSV(t *testing.T, r *Result) [][]string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := WriteSamplesCSV(&out, r); err != nil {
+		t.Fatalf("WriteSamplesCSV: %v", err)
+	}
+	records, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatalf("WriteSamplesCSV output does not parse: %v", err)
+	}
+	return records
+}
+
 func TestWriteSamplesCSV(t *testing.T) {
 	r := reportTestRR()
 	r.TimeStart = time.Unix(1700000000, 0)
@@ -584,14 +598,7 @@ func TestWriteSamplesCSV(t *testing.T) {
 		{Time: 500 * time.Millisecond, Worker: 1, Flow: -1},
 		{Time: 1500 * time.Millisecond, Worker: 0, Flow: -1, Transactions: 30},
 	}
-	var out bytes.Buffer
-	if err := WriteSamplesCSV(&out, r); err != nil {
-		t.Fatalf("WriteSamplesCSV: %v", err)
-	}
-	records, err := csv.NewReader(&out).ReadAll()
-	if err != nil {
-		t.Fatalf("WriteSamplesCSV output does not parse: %v", err)
-	}
+	records := samplesCSV(t, r)
 	if len(records) == 0 {
 		t.Fatal("WriteSamplesCSV wrote nothing")
 	}
@@ -650,16 +657,8 @@ func TestWriteSamplesCSVFlowRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r.Options.WorkerSamples = tt.workerSamples
-			var out bytes.Buffer
-			if err := WriteSamplesCSV(&out, r); err != nil {
-				t.Fatalf("WriteSamplesCSV: %v", err)
-			}
-			records, err := csv.NewReader(&out).ReadAll()
-			if err != nil {
-				t.Fatalf("WriteSamplesCSV output does not parse: %v", err)
-			}
 			var got [][]string
-			for _, rec := range records[1:] {
+			for _, rec := range samplesCSV(t, r)[1:] {
 				got = append(got, []string{rec[1], rec[2], rec[4], rec[6]})
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
