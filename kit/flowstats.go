@@ -39,6 +39,12 @@ func (w *worker) trackFlow(st *flowStats) {
 	if w.intervalHist != nil && w.s.opts.AllSamples != "" {
 		st.hist, st.lastHist = new(stats.Histogram), new(stats.Histogram)
 	}
+	// A flow that comes after the worker's first samples (a server's
+	// accept, late under load) had moved nothing at those: it gets a row
+	// at each, so that every flow has one at every interval.
+	for i := range w.samples {
+		st.record(&w.samples[i], nil) // its counts are still 0
+	}
 	w.flowStats = append(w.flowStats, st)
 }
 

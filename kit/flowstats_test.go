@@ -136,3 +136,21 @@ func TestFlowSamplesLatency(t *testing.T) {
 	}
 	assert.Assert(t, n >= 2, "flow samples with latencies: %d", n)
 }
+
+// TestLateFlowHasEveryRow: a flow tracked after its worker's first
+// samples gets a row, at zero, at each of them.
+func TestLateFlowHasEveryRow(t *testing.T) {
+	w := &worker{s: &sideRun{opts: &Options{}}, samples: []Sample{
+		{Time: 0, Worker: 1, Flow: -1, Transactions: 5},
+		{Time: time.Second, Worker: 1, Flow: -1, Transactions: 9, Utime: time.Millisecond},
+	}}
+	st := &flowStats{id: -1}
+	w.trackFlow(st)
+	assert.Equal(t, len(st.samples), 2)
+	for i, s := range st.samples {
+		assert.Equal(t, s.Time, w.samples[i].Time)
+		assert.Equal(t, s.Worker, 1)
+		assert.Equal(t, s.Transactions, uint64(0))
+		assert.Equal(t, s.Utime, w.samples[i].Utime)
+	}
+}
