@@ -1,6 +1,7 @@
 package luahooks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,8 +31,8 @@ type engine struct {
 	script *Script
 	side   kit.Side
 	args   map[string]string
-	out    io.Writer // print, io.write, io.stdout
-	err    io.Writer // io.stderr
+	out    *lineWriter // print, io.write, io.stdout
+	err    *lineWriter // io.stderr
 
 	L        *lua.LState
 	prelude  map[string]lua.LValue // the main state's globals before the script ran
@@ -54,6 +55,14 @@ type engine struct {
 	workers []*workerState // by worker index
 }
 
+// close ends the engine's main state and writes out a last line the
+// script left without a newline.
+func (e *engine) close() {
+	e.L.Close()
+	e.out.flush()
+	e.err.flush()
+}
+
 func newEngine(s *Script, side kit.Side, env Env) *engine {
 	out, errOut := env.Out, env.Err
 	if out == nil {
@@ -63,7 +72,7 @@ func newEngine(s *Script, side kit.Side, env Env) *engine {
 		errOut = os.Stderr
 	}
 	// Workers print from their own threads: one write at a time.
-	e := &engine{script: s, side: side, args: env.Args, out: &lockedWriter{w: out}, err: &lockedWriter{w: errOut}, hooks: map[string]*lua.LFunction{}}
+	e := &engine{script: s, side: side, args: env.Args, out: &lineWriter{w: out}, err: &lineWriter{w: errOut}, hooks: map[string]*lua.LFunction{}}
 	e.L = e.newState(true)
 	e.prelude = map[string]lua.LValue{}
 	e.L.G.Global.ForEach(func(k, v lua.LValue) {
@@ -292,15 +301,36 @@ func newWriterFile(L *lua.LState, name string, w io.Writer) *lua.LUserData {
 }
 
 // lockedWriter serialises writes from several workers.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// lineWriter hands whole lines to w, each in one write under a lock, so
+// that what two sides (--local) or two workers print never mixes within
+// a line; flush writes what is left without a newline.
+type lineWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *lineWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	l.buf = append(l.buf, p...)
+	i := bytes.LastIndexByte(l.buf, '\n')
+	if i < 0 {
+		return len(p), nil
+	}
+	_, err := l.w.Write(l.buf[:i+1])
+	l.buf = append(l.buf[:0], l.buf[i+1:]...)
+	return len(p), err
+}
+
+// flush writes what is left of a last line.
+func (l *lineWriter) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		_, _ = l.w.Write(l.buf)
+		l.buf = l.buf[:0]
+	}
 }
 
 // ExitError is a script's os.exit(n): the run ends with status Code. In

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -228,4 +230,57 @@ io.stderr:write("after run\n")
 	assert.NilError(t, err)
 	_, err = RunSide(context.Background(), s, rrOpts(10, 1, 1), kit.SideConfig{}, Env{})
 	assert.ErrorContains(t, err, "bad argument #1 to write (string expected, got table)")
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// TestLineWriter: two sides writing lines in pieces at once, each
+// through its own lineWriter onto one stream, never mix within a line;
+// a last line without a newline waits for flush.
+func TestLineWriter(t *testing.T) {
+	var out syncBuffer
+	var wg sync.WaitGroup
+	for _, side := range []string{"client", "server"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &lineWriter{w: &out}
+			for i := 0; i < 200; i++ {
+				io.WriteString(w, side)
+				io.WriteString(w, " fds:")
+				io.WriteString(w, " 13\n")
+			}
+		}()
+	}
+	wg.Wait()
+	lines := strings.Split(strings.TrimSuffix(out.b.String(), "\n"), "\n")
+	for _, l := range lines {
+		if l != "client fds: 13" && l != "server fds: 13" {
+			t.Fatalf("a mixed line: %q", l)
+		}
+	}
+	if len(lines) != 400 {
+		t.Errorf("%d lines, want 400", len(lines))
+	}
+
+	var tail bytes.Buffer
+	w := &lineWriter{w: &tail}
+	io.WriteString(w, "a\nb")
+	if tail.String() != "a\n" {
+		t.Errorf("before flush: %q, want the whole line only", tail.String())
+	}
+	w.flush()
+	if tail.String() != "a\nb" {
+		t.Errorf("after flush: %q", tail.String())
+	}
 }

@@ -56,7 +56,7 @@ func runSide(scriptCtx, kitCtx context.Context, s *Script, opts kit.Options, cfg
 		side = kit.ClientSide
 	}
 	e := newEngine(s, side, env)
-	defer e.L.Close()
+	defer e.close()
 	e.runner = func(hp kit.HookProvider) (*kit.Result, error) {
 		c := cfg
 		c.Hooks = hp
@@ -193,7 +193,7 @@ func RunLocal(ctx context.Context, s *Script, opts kit.Options, server, client k
 	}
 	var cerr error
 	res.Client, cerr = e.execute(ctx)
-	e.L.Close()
+	e.close()
 	if cerr != nil && !kit.EndsServer(cerr) {
 		cancel()
 		cancelServer(context.Canceled)
