@@ -1,7 +1,7 @@
 # hookperf — `make help` lists the targets.
 GO ?= go
 
-.PHONY: help run build test bench bench-go bench-compare bench-hooks lint gate-power
+.PHONY: help run build test bench bench-go bench-compare bench-hooks lint gate-power pgo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -12,7 +12,7 @@ run: ## one local tcp_rr measurement (client and server in one process, loopback
 build: ## build bin/hookperf
 	$(GO) build -o bin/hookperf ./cmd/hookperf
 
-test: ## vet, then every test with the race detector (installs nft first, if missing and root)
+test: ## vet, then every test with the race detector (installs nft, ip and chromium first, if missing and root)
 	bash bench/install-tools.sh test || true
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
@@ -35,3 +35,9 @@ bench-hooks: ## what pass-through Lua hooks cost on tcp_rr, beside rushit when R
 
 gate-power: ## the A/B gate's error rates against an nftables-injected 10 % and 5 % loss (hours; TRIALS, ROUNDS, LENGTH set it)
 	$(GO) test -tags gatepower -run TestGatePower -timeout 0 -count=1 -v ./scenarios/
+
+pgo: ## remake cmd/hookperf/default.pgo, the CPU profile go build optimizes the binary with (every workload, plain and with Lua hooks)
+	$(GO) test -run '^$$' -bench 'TCPRR$$|TCPRR8Flows|TCPCRR|UDPRR$$|UDPRR8Flows|TCPStream$$|UDPStream|TCPStream8' -benchtime 2s -cpuprofile /tmp/hookperf-kit.pprof ./kit
+	$(GO) test -run '^$$' -bench TCPRRHookOverhead -benchtime 5x -cpuprofile /tmp/hookperf-hooks.pprof ./luahooks
+	$(GO) tool pprof -proto /tmp/hookperf-kit.pprof /tmp/hookperf-hooks.pprof > cmd/hookperf/default.pgo
+	rm -f /tmp/hookperf-kit.pprof /tmp/hookperf-hooks.pprof kit.test luahooks.test
