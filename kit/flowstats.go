@@ -16,7 +16,7 @@ import (
 // that -A has a row per flow per interval (neper's rows) that add up to
 // the worker's. A flow's id is the client's index: a client knows it, a
 // server learns it from the start message, which names every flow's
-// client address (see flowNames). A tcp_crr server (a connection per
+// client address (see flowPorts). A tcp_crr server (a connection per
 // transaction) and a UDP server (one socket for every flow) have no
 // per-flow rows.
 
