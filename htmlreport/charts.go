@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -386,19 +387,28 @@ type mark struct {
 	Value float64
 }
 
-// percentiles are the run's requested latency percentiles, in µs, in
-// order.
+// percentiles are the run's requested latency percentiles, in µs, by
+// percentile (p50 before p99).
 func percentiles(r *Run) []mark {
-	var out []mark
+	type pm struct {
+		p float64
+		m mark
+	}
+	var ps []pm
 	for k, v := range r.Results {
-		if !strings.HasPrefix(k, "latency_p") {
+		p, err := strconv.ParseFloat(strings.TrimPrefix(k, "latency_p"), 64)
+		if !strings.HasPrefix(k, "latency_p") || err != nil {
 			continue
 		}
 		if f, ok := v.(float64); ok && f > 0 {
-			out = append(out, mark{"p" + strings.TrimPrefix(k, "latency_p"), f * 1e6})
+			ps = append(ps, pm{p, mark{"p" + strings.TrimPrefix(k, "latency_p"), f * 1e6}})
 		}
 	}
-	slices.SortFunc(out, func(a, b mark) int { return cmp.Compare(a.Value, b.Value) })
+	slices.SortFunc(ps, func(a, b pm) int { return cmp.Compare(a.p, b.p) })
+	out := make([]mark, len(ps))
+	for i, x := range ps {
+		out[i] = x.m
+	}
 	return out
 }
 

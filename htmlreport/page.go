@@ -238,17 +238,18 @@ func figures(r *Run) []figure {
 	if r.IsRR() {
 		out = append(out, figure{Name: "throughput", Local: get("throughput", count) + " transactions/s",
 			Note: "transactions a second over the measured window"})
-		for _, k := range []string{"latency_min", "latency_mean", "latency_p50", "latency_p90", "latency_p99", "latency_p99.9", "latency_max"} {
-			if v, ok := r.Result(k); ok {
-				out = append(out, figure{Name: strings.ReplaceAll(strings.TrimPrefix(k, "latency_"), "_", " ") + " round trip", Local: micros(v * 1e6)})
+		// min, mean, the requested percentiles in order, max
+		lat := func(name, key string) {
+			if v, ok := r.Result(key); ok {
+				out = append(out, figure{Name: name + " round trip", Local: micros(v * 1e6)})
 			}
 		}
-		for k := range r.Results {
-			if strings.HasPrefix(k, "latency_p") && !slices.Contains([]string{"latency_p50", "latency_p90", "latency_p99", "latency_p99.9"}, k) {
-				v, _ := r.Result(k)
-				out = append(out, figure{Name: strings.TrimPrefix(k, "latency_") + " round trip", Local: micros(v * 1e6)})
-			}
+		lat("min", "latency_min")
+		lat("mean", "latency_mean")
+		for _, p := range percentiles(r) {
+			out = append(out, figure{Name: p.Name + " round trip", Local: micros(p.Value)})
 		}
+		lat("max", "latency_max")
 		out = append(out, figure{Name: "transactions", Local: get("num_transactions", count)})
 	} else {
 		out = append(out, figure{Name: "throughput (received)", Local: get("throughput_Mbps", func(v float64) string { return number(v) + " Mbit/s" }),

@@ -325,3 +325,22 @@ func TestUDPStreamLoss(t *testing.T) {
 	assert.Equal(t, rows["sent"][1], "1,000 Mbit/s")
 	assert.Equal(t, rows["throughput (received)"][1], "750 Mbit/s")
 }
+
+// TestPercentileRows: the summary lists min, mean, every requested
+// percentile by percentile, then max, the same way every time.
+func TestPercentileRows(t *testing.T) {
+	r := fixedRun()
+	r.Results["latency_min"], r.Results["latency_max"] = 10e-6, 90e-6
+	r.Results["latency_p25"], r.Results["latency_p95"], r.Results["latency_p99.99"] = 15e-6, 40e-6, 80e-6
+	want := []string{"min", "mean", "p25", "p50", "p95", "p99", "p99.99", "max"}
+	for i := 0; i < 5; i++ {
+		_, tables := parseReport(t, writeReport(t, r))
+		var got []string
+		for _, row := range tables["figures"] {
+			if name, ok := strings.CutSuffix(row[0], " round trip"); ok {
+				got = append(got, name)
+			}
+		}
+		assert.DeepEqual(t, got, want)
+	}
+}
