@@ -217,7 +217,7 @@ var flagSpecs = []flagSpec{
 	{"d", "debug", noValue, "", "SO_DEBUG on data sockets (needs CAP_NET_ADMIN)", boolFlag(func(c *config) *bool { return &c.opts.Debug })},
 	{"", "freebind", noValue, "", "IP_FREEBIND on data sockets: -L may name an address not configured yet", boolFlag(func(c *config) *bool { return &c.opts.FreeBind })},
 	{"I", "interval", needsValue, "SECONDS", "sampling interval (default 1)", secondsFlag(func(c *config) *time.Duration { return &c.opts.Interval })},
-	{"A", "all-samples", optionalValue, "FILE", "write every sample as CSV (default samples.csv; opened before the run, written after the report)", func(c *config, v string) error {
+	{"A", "all-samples", optionalValue, "FILE", "write the samples as CSV, a row per flow per interval (default samples.csv; opened before the run, written after the report)", func(c *config, v string) error {
 		if v == "" {
 			v = "samples.csv"
 		}
