@@ -1,9 +1,14 @@
 package gating
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"gotest.tools/v3/assert"
 )
@@ -226,4 +231,29 @@ func TestShiftIntervalReference(t *testing.T) {
 	}
 	change, lo, hi, ok := shiftInterval(a, b, confidence)
 	assert.Assert(t, ok && lo <= change && change <= hi && lo < -0.09 && hi > -0.11, "%v [%v, %v]", change, lo, hi)
+}
+
+// TestReadJSON: a report read back from its JSON is the report, the
+// runs' values and infinite interval bounds (null in JSON) included.
+func TestReadJSON(t *testing.T) {
+	paired, err := ComparePaired("BenchmarkTCPRR", "trans/s", []float64{10, 11, 12, 10, 11, 12}, []float64{8, 9, 10, 8, 9, 10}, DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	few := Compare("BenchmarkTCPRR", "lat-p99-ns", []float64{5, 6, 7}, []float64{5, 6, 7}, DefaultConfig) // intervals ±Inf
+	want := NewReport([]Row{paired, few}, DefaultConfig, "a note")
+	var buf bytes.Buffer
+	if err := want.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateNaNs()); diff != "" {
+		t.Errorf("read back (-want +got):\n%s", diff)
+	}
+	if _, err := ReadJSON(strings.NewReader(`{"options": {}}`)); err == nil || !strings.Contains(err.Error(), "not a hookperf verdict") {
+		t.Errorf("a run's JSON read as a verdict: %v", err)
+	}
 }

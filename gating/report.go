@@ -110,6 +110,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 			"paired": row.Paired, "a": side(row.A), "b": side(row.B),
 			"change": jsonNumber(row.Change), "change_ci_low": jsonNumber(row.Lo), "change_ci_high": jsonNumber(row.Hi),
 			"p": jsonNumber(row.P), "verdict": row.Verdict, "why": row.Why,
+			"a_values": row.AValues, "b_values": row.BValues,
 		})
 	}
 	doc := map[string]any{
@@ -119,6 +120,58 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// ReadJSON reads a report WriteJSON wrote (an interval bound it wrote as
+// null is infinite again).
+func ReadJSON(r io.Reader) (*Report, error) {
+	var doc struct {
+		Verdict   *Verdict
+		Alpha     float64
+		Threshold float64
+		Note      string
+		Rows      []struct {
+			Benchmark, Metric, Why string
+			HigherIsBetter         bool `json:"higher_is_better"`
+			Paired                 bool
+			A, B                   struct {
+				Runs   int
+				Median *float64
+				CILow  *float64 `json:"ci_low"`
+				CIHigh *float64 `json:"ci_high"`
+			}
+			Change       *float64
+			ChangeCILow  *float64 `json:"change_ci_low"`
+			ChangeCIHigh *float64 `json:"change_ci_high"`
+			P            *float64
+			Verdict      Verdict
+			AValues      []float64 `json:"a_values"`
+			BValues      []float64 `json:"b_values"`
+		}
+	}
+	if err := json.NewDecoder(r).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("not a hookperf verdict: %w", err)
+	}
+	if doc.Verdict == nil || doc.Rows == nil {
+		return nil, fmt.Errorf("not a hookperf verdict: no verdict or rows")
+	}
+	or := func(p *float64, inf float64) float64 {
+		if p == nil {
+			return inf
+		}
+		return *p
+	}
+	rep := &Report{Verdict: *doc.Verdict, Config: Config{Alpha: doc.Alpha, Threshold: doc.Threshold}.withDefaults(), Note: doc.Note}
+	for _, r := range doc.Rows {
+		rep.Rows = append(rep.Rows, Row{
+			Bench: r.Benchmark, Metric: r.Metric, HigherIsBetter: r.HigherIsBetter, Paired: r.Paired,
+			A:      Side{N: r.A.Runs, Median: or(r.A.Median, math.NaN()), Lo: or(r.A.CILow, math.Inf(-1)), Hi: or(r.A.CIHigh, math.Inf(1))},
+			B:      Side{N: r.B.Runs, Median: or(r.B.Median, math.NaN()), Lo: or(r.B.CILow, math.Inf(-1)), Hi: or(r.B.CIHigh, math.Inf(1))},
+			Change: or(r.Change, math.NaN()), Lo: or(r.ChangeCILow, math.Inf(-1)), Hi: or(r.ChangeCIHigh, math.Inf(1)),
+			P: or(r.P, math.NaN()), Verdict: r.Verdict, Why: r.Why, AValues: r.AValues, BValues: r.BValues,
+		})
+	}
+	return rep, nil
 }
 
 // WriteKTAP writes the report as KTAP, as kernel CI systems parse

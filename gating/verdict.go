@@ -29,6 +29,17 @@ func (v Verdict) String() string {
 // MarshalText writes the verdict as its name.
 func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
+// UnmarshalText reads a verdict's name.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	for _, c := range []Verdict{NoChange, Improvement, Inconclusive, Regression} {
+		if c.String() == string(b) {
+			*v = c
+			return nil
+		}
+	}
+	return fmt.Errorf("gating: no verdict %q", b)
+}
+
 // Config sets the gate.
 type Config struct {
 	// Alpha is the significance level (default 0.05).

@@ -132,6 +132,23 @@ func TestCompareReport(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, strings.Contains(string(html), "taken apart in time"), "the drift note")
 
+	// The same verdict saved as JSON, drawn later by hookperf report.
+	js := runBin(t, "compare", "--json", old, slow)
+	assert.Equal(t, js.code, exitRegression, "%s", js)
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "verdict.json")
+	assert.NilError(t, os.WriteFile(saved, []byte(js.stdout), 0o644))
+	later := filepath.Join(dir, "later.html")
+	rep := runBin(t, "report", "-o", later, saved)
+	assert.Equal(t, rep.code, 0, "%s", rep)
+	assert.DeepEqual(t, chartIDs(t, later), []string{"m0-values", "m1-values"})
+	again, err := os.ReadFile(later)
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(again), "B is worse than A: a regression in trans/s"), "the banner")
+	two := runBin(t, "report", "-o", later, saved, saved)
+	assert.Equal(t, two.code, exitUsage, "%s", two)
+	assert.Assert(t, strings.Contains(two.stderr, "a verdict (ab or compare --json) is drawn alone"), "%s", two)
+
 	bad := runBin(t, "compare", "--report", "/proc/nope/c.html", old, slow)
 	assert.Equal(t, bad.code, exitUsage, "%s", bad)
 	assert.Assert(t, strings.HasPrefix(bad.stderr, "hookperf: compare: --report: open /proc/nope/c.html"), "%s", bad)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,13 +11,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hookperf/hookperf/gating"
 	"github.com/hookperf/hookperf/htmlreport"
 	"github.com/hookperf/hookperf/kit"
 )
 
 const reportUsage = `usage: hookperf report [-o FILE.html] RESULT.json...
 draws saved runs (hookperf --json documents) as one HTML file: a section a
-run, in the order given, with an overview table when there are several.
+run, in the order given, with an overview table when there are several;
+or one saved verdict (hookperf ab --json, hookperf compare --json) as
+ab --report draws it.
 flags:
   -o, --output FILE   the HTML file to write (default report.html)
 exit status: 0 written, 2 usage error or a file that is not a result`
@@ -50,38 +55,61 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var runs []*htmlreport.Run
+	var verdict *gating.Report
 	for _, name := range files {
-		r, err := readRun(name)
+		data, err := readInput(name)
+		var r *htmlreport.Run
+		switch {
+		case err != nil:
+		case isVerdict(data) && len(files) > 1:
+			err = errors.New("a verdict (ab or compare --json) is drawn alone: give it as the only file")
+		case isVerdict(data):
+			verdict, err = gating.ReadJSON(bytes.NewReader(data))
+		default:
+			r, err = htmlreport.Decode(bytes.NewReader(data))
+		}
 		if err != nil {
 			printError(stderr, fmt.Errorf("report: %s: %w", name, err))
 			return exitUsage
 		}
-		runs = append(runs, r)
+		if r != nil {
+			r.Name = strings.TrimSuffix(filepath.Base(name), ".json")
+			runs = append(runs, r)
+		}
 	}
-	if err := writeReportFile(out, runs...); err != nil {
+	var err error
+	if verdict != nil {
+		err = writeFileWhole(out, func(w io.Writer) error {
+			return htmlreport.WriteAB(w, verdict, "hookperf verdict: "+filepath.Base(files[0]))
+		})
+	} else {
+		err = writeReportFile(out, runs...)
+	}
+	if err != nil {
 		printError(stderr, fmt.Errorf("report: %w", err))
 		return exitUsage
 	}
 	return exitOK
 }
 
-// readRun reads one saved result ("-": standard input).
-func readRun(name string) (*htmlreport.Run, error) {
-	var in io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		in = f
+// readInput reads a saved document ("-": standard input).
+func readInput(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(os.Stdin)
 	}
-	r, err := htmlreport.Decode(in)
-	if err != nil {
-		return nil, err
+	return os.ReadFile(name)
+}
+
+// isVerdict reports whether a JSON document is a verdict (rows and a
+// verdict) rather than a run (options and results).
+func isVerdict(data []byte) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(data, &keys) != nil {
+		return false
 	}
-	r.Name = strings.TrimSuffix(filepath.Base(name), ".json")
-	return r, nil
+	_, rows := keys["rows"]
+	_, verdict := keys["verdict"]
+	return rows && verdict
 }
 
 // writeReportFile writes the report of runs to path, replacing it only
