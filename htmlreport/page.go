@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/plot/plotter"
 )
 
 //go:embed *.html.tmpl
@@ -174,10 +176,7 @@ func summary(r *Run) string {
 
 // variation is the coefficient of variation of a series' values (false
 // with fewer than 3 points).
-func variation(pts interface {
-	Len() int
-	XY(int) (float64, float64)
-}) (float64, bool) {
+func variation(pts plotter.XYer) (float64, bool) {
 	n := pts.Len()
 	if n < 3 {
 		return 0, false
