@@ -94,21 +94,31 @@ func view(r *Run) (*runView, error) {
 	local, remote := r.sides()
 	v := &runView{
 		Name:   r.Name,
-		Title:  fmt.Sprintf("hookperf %s, %s × %s, %s s (%s's view)", r.Workload(), plural(r.Option("num_flows"), "flow"), plural(r.Option("num_threads"), "thread"), r.Option("test_length"), local),
+		Title:  fmt.Sprintf("hookperf %s, %s × %s, %s (%s's view)", r.Workload(), plural(r.Option("num_flows"), "flow"), plural(r.Option("num_threads"), "thread"), length(r), local),
 		Local:  local,
 		Remote: remote,
 		Charts: charts,
 	}
 	v.Verdict = summary(r)
 	v.Figures = figures(r)
-	v.Options = sortedPairs(r.Options, func(v any) string { return text(v) })
-	v.Results = sortedPairs(r.Results, func(v any) string { return text(v) })
+	v.Options = sortedPairs(r.Options)
+	v.Results = sortedPairs(r.Results)
 	e := r.Environment
 	v.Env = []pair{
 		{"host", e.Hostname}, {"kernel", e.Kernel}, {"machine", e.Machine},
 		{"CPUs", strconv.Itoa(e.CPUs)}, {"hookperf", e.Version}, {"Go", e.Go},
 	}
 	return v, nil
+}
+
+// length is how long the run was asked to be: seconds, or a number of
+// transactions (neper's negative -l).
+func length(r *Run) string {
+	l := r.Option("test_length")
+	if n, ok := strings.CutPrefix(l, "-"); ok {
+		return plural(n, "transaction")
+	}
+	return l + " s"
 }
 
 // plural puts n before noun, with an s unless n is 1.
@@ -131,7 +141,8 @@ func text(v any) string {
 	}
 }
 
-func sortedPairs(m map[string]any, f func(any) string) []pair {
+// sortedPairs lists a map's values as text, by key.
+func sortedPairs(m map[string]any) []pair {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -139,7 +150,7 @@ func sortedPairs(m map[string]any, f func(any) string) []pair {
 	slices.Sort(keys)
 	out := make([]pair, len(keys))
 	for i, k := range keys {
-		out[i] = pair{k, f(m[k])}
+		out[i] = pair{k, text(m[k])}
 	}
 	return out
 }

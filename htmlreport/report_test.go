@@ -344,3 +344,20 @@ func TestPercentileRows(t *testing.T) {
 		assert.DeepEqual(t, got, want)
 	}
 }
+
+// TestRunTitle: the title says the shape of the run, its length in
+// seconds or in transactions (a negative -l).
+func TestRunTitle(t *testing.T) {
+	for _, tt := range []struct {
+		flows, length float64
+		want          string
+	}{
+		{3, 4, "hookperf tcp_rr, 3 flows × 1 thread, 4 s (client&#39;s view)"},
+		{1, -1000, "hookperf tcp_rr, 1 flow × 1 thread, 1000 transactions (client&#39;s view)"},
+	} {
+		r := fixedRun()
+		r.Options["num_flows"], r.Options["test_length"] = tt.flows, tt.length
+		page := writeReport(t, r)
+		assert.Assert(t, strings.Contains(page, "<h1>"+tt.want+"</h1>"), "want %q in the title", tt.want)
+	}
+}
