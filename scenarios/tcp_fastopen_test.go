@@ -1,11 +1,7 @@
 package scenarios
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,38 +47,11 @@ func TestTCPFastOpen(t *testing.T) {
 	}
 }
 
-// netstat reads a counter of /proc/net/netstat (or snmp) in ns: a line of
-// names under a prefix ("TcpExt:"), then a line of values.
+// netstat reads one counter of /proc/net/netstat in ns, e.g. TcpExt's
+// TCPFastOpenActive.
 func netstat(t *testing.T, ns *netns.NS, prefix, name string) uint64 {
 	t.Helper()
-	var v uint64
-	err := ns.Do(func() error {
-		f, err := os.Open("/proc/thread-self/net/netstat")
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		var names []string
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			if len(fields) == 0 || fields[0] != prefix+":" {
-				continue
-			}
-			if names == nil {
-				names = fields[1:]
-				continue
-			}
-			for i, n := range names {
-				if n == name && i+1 < len(fields) {
-					v, err = strconv.ParseUint(fields[i+1], 10, 64)
-					return err
-				}
-			}
-			return fmt.Errorf("%s: no %s", prefix, name)
-		}
-		return fmt.Errorf("no %s line", prefix)
-	})
-	assert.NilError(t, err)
+	v, ok := procCounters(t, ns, "netstat", prefix)[name]
+	assert.Assert(t, ok, "%s: no %s", prefix, name)
 	return v
 }

@@ -2,10 +2,7 @@ package scenarios
 
 import (
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -98,31 +95,7 @@ func dropsRun(tb testing.TB, topo *nstest.Topology, c dropsConfig) *hooktest.Res
 // kernel's own count of what reached its UDP sockets, or found none.
 func dropsUDPCounters(t *testing.T, topo *nstest.Topology) map[string]uint64 {
 	t.Helper()
-	var text string
-	err := topo.Server.Do(func() error {
-		b, err := os.ReadFile("/proc/thread-self/net/snmp")
-		text = string(b)
-		return err
-	})
-	assert.NilError(t, err)
-	var names, values []string
-	for _, line := range strings.Split(text, "\n") {
-		if rest, ok := strings.CutPrefix(line, "Udp: "); ok {
-			if names == nil {
-				names = strings.Fields(rest)
-			} else {
-				values = strings.Fields(rest)
-			}
-		}
-	}
-	assert.Assert(t, len(names) > 0 && len(names) == len(values), "no Udp counters in the server namespace's snmp:\n%s", text)
-	m := map[string]uint64{}
-	for i, n := range names {
-		v, err := strconv.ParseUint(values[i], 10, 64)
-		assert.NilError(t, err)
-		m[n] = v
-	}
-	return m
+	return procCounters(t, topo.Server, "snmp", "Udp")
 }
 
 // dropsLinkDrops is what the veth link itself dropped: both ends, both
