@@ -39,28 +39,35 @@ client_recvmsg(recv) server_recvmsg(recv)
 client_sendmsg(send) server_sendmsg(send)
 `
 
+// clientHooks runs src as a client's script and makes worker 0's hooks.
+func clientHooks(tb testing.TB, src string) (*engine, *kit.Hooks) {
+	tb.Helper()
+	s, err := LoadString("bench.lua", src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := newEngine(s, kit.ClientSide, Env{})
+	tb.Cleanup(e.L.Close)
+	e.L.Push(e.L.NewFunctionFromProto(s.proto))
+	if err := e.L.PCall(0, 0, nil); err != nil {
+		tb.Fatal(err)
+	}
+	h, err := e.NewHooks(kit.WorkerInfo{Side: kit.ClientSide, Workers: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(e.closeWorkers)
+	return e, h
+}
+
 // hookOnSocket builds a worker's recvmsg hook from src and a UDP socket
 // pair with one datagram that the hook peeks at, again and again.
 func hookOnSocket(b *testing.B, src string, withContext bool) (kit.PacketHook, *kit.Msg, int) {
 	b.Helper()
-	s, err := LoadString("bench.lua", src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := newEngine(s, kit.ClientSide, Env{})
-	b.Cleanup(e.L.Close)
-	e.L.Push(e.L.NewFunctionFromProto(s.proto))
-	if err := e.L.PCall(0, 0, nil); err != nil {
-		b.Fatal(err)
-	}
-	h, err := e.NewHooks(kit.WorkerInfo{Side: kit.ClientSide, Workers: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, h := clientHooks(b, src)
 	if !withContext {
 		e.workers[0].L.RemoveContext()
 	}
-	b.Cleanup(e.closeWorkers)
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
 	if err != nil {
 		b.Fatal(err)

@@ -119,6 +119,7 @@ func TestHookErrors(t *testing.T) {
 		{"loop", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:16", 0},
 		{"sleep", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:18", 0},
 		{"blocking-read", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:21", 0},
+		{"blocking-recvmsg", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:32", 0},
 		{"pcall-loop", "client_sendmsg: the hook was still running when the run had been over for 1s; stopped at testdata/errors.lua:24", 0},
 		{"errno", "client worker 0: flow 0: client_sendmsg returned EBADF (bad file descriptor)", 0},
 		{"minus-one", "client worker 0: flow 0: client_sendmsg returned -1", 0},
@@ -128,7 +129,7 @@ func TestHookErrors(t *testing.T) {
 			o := rrOpts(0, 1, 1)
 			o.TestLength = 300 * time.Millisecond
 			args := map[string]string{"mode": tc.mode}
-			if tc.mode == "blocking-read" {
+			if strings.HasPrefix(tc.mode, "blocking-") {
 				fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 				assert.NilError(t, err)
 				t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })

@@ -189,7 +189,7 @@ func (c *hookStop) Err() error {
 var errHookStopped = errors.New("stopped: the hook was still running after the run ended")
 
 // stoppedHook is the error of a hook call that was stopped.
-func stoppedHook(err error) error {
+func stoppedHook(err error) *StoppedError {
 	return &StoppedError{What: "the hook", Where: stoppedAt(err), Cause: errGraceOver}
 }
 

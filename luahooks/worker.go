@@ -35,6 +35,7 @@ type workerState struct {
 
 	msg    *lua.LUserData // the msghdr object, made once and re-pointed by the kit
 	msgFor *kit.Msg
+	tail   *lsys.TailCall // the packet hooks' deferred tail call
 	ai     map[*kit.AddrInfo]lua.LValue
 }
 
@@ -111,6 +112,7 @@ func (e *engine) newWorkerState(info kit.WorkerInfo) (*workerState, error) {
 		ws.fns[i], ws.names[i] = cv.(*lua.LFunction), name
 	}
 	ws.slots = c.Slots
+	ws.tail = lsys.NewTailCall(L)
 	L.SetContext(ws.stop)
 	return ws, nil
 }
@@ -151,7 +153,7 @@ func (ws *workerState) socketHook(i int) kit.SocketHook {
 		err := L.PCall(2, 0, nil)
 		L.SetTop(base)
 		if err != nil {
-			err = ws.callFailed(err)
+			err = ws.callFailed(err, "")
 		}
 		ws.stop.leave()
 		return err
@@ -159,7 +161,9 @@ func (ws *workerState) socketHook(i int) kit.SocketHook {
 }
 
 // packetHook adapts a packet hook: fn(sockfd, msg, flags) returning the
-// bytes moved, -1, or a wrapper's nil, err.
+// bytes moved, -1, or a wrapper's nil, err. A hook that ends in a tail
+// call of sendmsg or recvmsg leaves that call to be made here, once the
+// interpreter has returned (lsys.TailCall).
 func (ws *workerState) packetHook(i int) kit.PacketHook {
 	fn, L := ws.fns[i], ws.L
 	return func(fd int, m *kit.Msg, flags int) (int, error) {
@@ -172,9 +176,28 @@ func (ws *workerState) packetHook(i int) kit.PacketHook {
 		L.Push(ws.msg)
 		L.Push(lsys.Int(flags))
 		ws.stop.enter()
-		if err := L.PCall(3, lua.MultRet, nil); err != nil {
+		ws.tail.Arm()
+		err := L.PCall(3, lua.MultRet, nil)
+		ws.tail.Disarm()
+		where := ""
+		if err == nil && ws.tail.Pending() {
 			L.SetTop(base)
-			err = ws.callFailed(err)
+			n, e, nested := ws.tail.Finish()
+			if !nested {
+				ws.stop.leave()
+				if e != 0 {
+					return -1, e
+				}
+				return n, nil
+			}
+			// It would wait on a blocking socket: made in Lua, the wait
+			// can be stopped, and a stop names the hook's line.
+			ws.tail.PushNested()
+			err, where = L.PCall(3, lua.MultRet, nil), ws.tail.Where()
+		}
+		if err != nil {
+			L.SetTop(base)
+			err = ws.callFailed(err, where)
 			ws.stop.leave()
 			return -1, err
 		}
@@ -186,10 +209,14 @@ func (ws *workerState) packetHook(i int) kit.PacketHook {
 }
 
 // callFailed is the error of a hook call that raised err: stopped, if the
-// kit interrupted it.
-func (ws *workerState) callFailed(err error) error {
+// kit interrupted it, at the position err names or else at where.
+func (ws *workerState) callFailed(err error, where string) error {
 	if ws.stop.isStopped() {
-		return stoppedHook(err)
+		s := stoppedHook(err)
+		if s.Where == "" {
+			s.Where = where
+		}
+		return s
 	}
 	return scriptErr(err)
 }

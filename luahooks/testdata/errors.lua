@@ -27,6 +27,9 @@ client_sendmsg(function(fd, msg, flags)
   elseif mode == "errno" then
     local _, err = sendmsg(-1, msg, flags)
     return nil, err
+  elseif mode == "blocking-recvmsg" then
+    -- The same wait as the hook's tail call: deferred, then made in Lua.
+    return recvmsg(tonumber(args.fd), msg, flags)
   end
   return sendmsg(fd, msg, flags)
 end)

@@ -313,11 +313,16 @@ func wSendto(st *state, L *lua.LState) int {
 }
 
 // recvmsg(fd, msg[, flags]) → bytes read, over the hook's msghdr. It uses
-// the kit's raw syscall, meant for the kit's non-blocking sockets.
+// the kit's raw syscall, meant for the kit's non-blocking sockets. A
+// packet hook's tail call of recvmsg or sendmsg is deferred (tail.go).
 func wRecvmsg(st *state, L *lua.LState) int {
 	fd := fdArg(L, 1)
 	mo := checkMsg(L, 2)
-	n, e := blockingCall(L, fd, flagArg(L, 3, grpMSG), unix.POLLIN, func(flags int) (uintptr, unix.Errno) {
+	flags := flagArg(L, 3, grpMSG)
+	if st.deferCall(L, true, fd, mo, flags) {
+		return 0
+	}
+	n, e := blockingCall(L, fd, flags, unix.POLLIN, func(flags int) (uintptr, unix.Errno) {
 		n, err := kit.RecvMsg(fd, mo.m, flags)
 		return uintptr(n), toErrnoOrZero(err)
 	})
@@ -328,7 +333,11 @@ func wRecvmsg(st *state, L *lua.LState) int {
 func wSendmsg(st *state, L *lua.LState) int {
 	fd := fdArg(L, 1)
 	mo := checkMsg(L, 2)
-	n, e := blockingCall(L, fd, flagArg(L, 3, grpMSG), unix.POLLOUT, func(flags int) (uintptr, unix.Errno) {
+	flags := flagArg(L, 3, grpMSG)
+	if st.deferCall(L, false, fd, mo, flags) {
+		return 0
+	}
+	n, e := blockingCall(L, fd, flags, unix.POLLOUT, func(flags int) (uintptr, unix.Errno) {
 		n, err := kit.SendMsg(fd, mo.m, flags)
 		return uintptr(n), toErrnoOrZero(err)
 	})

@@ -59,6 +59,8 @@ type state struct {
 	cmsgFieldsMT *lua.LTable
 	msgMethods   *lua.LTable
 	readOnly     *lua.LFunction
+	// tail is the deferred call of the state's packet hooks, if any.
+	tail *TailCall
 	// S is the module table.
 	S *lua.LTable
 }
