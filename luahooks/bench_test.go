@@ -18,6 +18,16 @@ server_sendmsg(function(fd, msg, flags) return sendmsg(fd, msg, flags) end)
 server_recvmsg(function(fd, msg, flags) return recvmsg(fd, msg, flags) end)
 `
 
+// inPlace is passThrough with each call's results kept and returned: the
+// same calls, made inside the interpreter instead of after it (no tail
+// call).
+const inPlace = `
+local function send(fd, msg, flags) local n, err = sendmsg(fd, msg, flags) return n, err end
+local function recv(fd, msg, flags) local n, err = recvmsg(fd, msg, flags) return n, err end
+client_sendmsg(send) server_sendmsg(send)
+client_recvmsg(recv) server_recvmsg(recv)
+`
+
 // realistic is a hook that does what a measuring script does on every
 // call: a counter update in a collected table, and a look for a control
 // message (SO_RXQ_OVFL, as drop-count.lua reads it).
@@ -81,10 +91,13 @@ func hookOnSocket(b *testing.B, src string, withContext bool) (kit.PacketHook, *
 
 // BenchmarkHookCall is one pass-through recvmsg hook call (MSG_PEEK on a
 // queued datagram) against the same syscall from Go: the difference is
-// the cost of the Lua hook. "realistic" is the hook of the realistic
+// the cost of the Lua hook. "lua" ends in `return recvmsg(...)`, a tail
+// call made once the interpreter has returned; "lua-in-place" keeps the
+// result (`local n, err = recvmsg(...) return n, err`), so the call is
+// made inside the interpreter. "realistic" is the hook of the realistic
 // script (a counter update, a control message looked for), and
-// "no-stop-check" leaves out the per-instruction
-// check that stops a stuck hook, to show what that check costs.
+// "no-stop-check" leaves out the per-instruction check that stops a stuck
+// hook, to show what that check costs.
 func BenchmarkHookCall(b *testing.B) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	const src = `client_recvmsg(function(fd, msg, flags) return recvmsg(fd, msg, flags) end)`
@@ -101,7 +114,12 @@ func BenchmarkHookCall(b *testing.B) {
 		name string
 		src  string
 		ctx  bool
-	}{{"lua", src, true}, {"lua-realistic", realistic, true}, {"lua-no-stop-check", src, false}} {
+	}{
+		{"lua", src, true},
+		{"lua-in-place", `client_recvmsg(function(fd, msg, flags) local n, err = recvmsg(fd, msg, flags) return n, err end)`, true},
+		{"lua-realistic", realistic, true},
+		{"lua-no-stop-check", src, false},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			h, m, fd := hookOnSocket(b, c.src, c.ctx)
 			b.ReportAllocs()
@@ -143,8 +161,8 @@ func BenchmarkHookLoop(b *testing.B) {
 }
 
 // BenchmarkTCPRRHookOverhead runs tcp_rr over loopback without a script,
-// with pass-through sendmsg/recvmsg hooks on both sides, and with the
-// realistic script's hooks, in turn, and reports each scripted run's
+// with pass-through sendmsg/recvmsg hooks on both sides (tail calls, and
+// in place), and with the realistic script's hooks, in turn, and reports each scripted run's
 // throughput as a fraction of the plain run of its round: the median, the
 // smallest and the largest over the rounds (b.N; 9 or more for a figure
 // worth quoting). 1 means the hooks cost nothing.
@@ -164,7 +182,7 @@ func benchHookOverhead(b *testing.B, flows, threads int) {
 		name string
 		src  string
 		s    *Script
-	}{{name: "pass-through", src: passThrough}, {name: "realistic", src: realistic}}
+	}{{name: "pass-through", src: passThrough}, {name: "in-place", src: inPlace}, {name: "realistic", src: realistic}}
 	for i := range scripts {
 		s, err := LoadString(scripts[i].name+".lua", scripts[i].src)
 		if err != nil {
