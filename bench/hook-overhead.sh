@@ -27,7 +27,9 @@
 #   RUSHIT_DIR=/path           a directory holding a built rushit tcp_rr (see
 #                              README.md, "Speed", for the two fixes it
 #                              needs to start); unset: hookperf only
-#   SCRIPT=/path/hooks.lua     the hooks to cost (default: pass-through, above)
+#   SCRIPT=/path/hooks.lua     the hooks to cost (default: pass-through, above);
+#                              bench/realistic-hooks.lua counts and looks for a
+#                              control message on every receive
 #   RR_SIZE=1                  request = response bytes (-Q, -R; both tools' default)
 #   BASE_PORT=24000            first port; every run takes 10 fresh ports above
 #                              it, wrapping before 32000 (below Linux's ephemeral

@@ -2,6 +2,7 @@ package luahooks
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"sort"
 	"testing"
@@ -28,26 +29,17 @@ client_sendmsg(send) server_sendmsg(send)
 client_recvmsg(recv) server_recvmsg(recv)
 `
 
-// realistic is a hook that does what a measuring script does on every
-// call: a counter update in a collected table, and a look for a control
-// message (SO_RXQ_OVFL, as drop-count.lua reads it).
-const realistic = `
-local stats = collect({ calls = 0, bytes = 0, drops = 0 })
-local function recv(fd, msg, flags)
-  local n, err = recvmsg(fd, msg, flags)
-  if not n then return nil, err end
-  stats.calls = stats.calls + 1
-  stats.bytes = stats.bytes + n
-  local _, cmsg = msg:cmsg_firsthdr()
-  if cmsg and cmsg.cmsg_level == SOL_SOCKET and cmsg.cmsg_type == SO_RXQ_OVFL then
-    stats.drops = uint32_ptr(cmsg.cmsg_data)[0]
-  end
-  return n
-end
-local function send(fd, msg, flags) return sendmsg(fd, msg, flags) end
-client_recvmsg(recv) server_recvmsg(recv)
-client_sendmsg(send) server_sendmsg(send)
-`
+// realistic is bench/realistic-hooks.lua: a hook that does what a
+// measuring script does on every call, a counter update in a collected
+// table and a look for a control message (SO_RXQ_OVFL, as drop-count.lua
+// reads it), with a pass-through send hook.
+var realistic = func() string {
+	b, err := os.ReadFile("../bench/realistic-hooks.lua")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // clientHooks runs src as a client's script and makes worker 0's hooks.
 func clientHooks(tb testing.TB, src string) (*engine, *kit.Hooks) {
