@@ -34,6 +34,10 @@
 #   BASE_PORT=24000            first port; every run takes 10 fresh ports above
 #                              it, wrapping before 32000 (below Linux's ephemeral
 #                              range)
+#   LOCAL=1                    hookperf runs as one process, `tcp_rr --local`
+#                              (client and server in it, as the hook-cost issue
+#                              measured it); rushit, which has no such mode,
+#                              still runs as two
 #   PIN=split                  1-thread configs only: split = server on CPU 0 and
 #                              client on CPU 1 (taskset), same = both on CPU 0,
 #                              none = let the scheduler place them
@@ -58,6 +62,7 @@ SCRIPT=${SCRIPT:-}
 RR_SIZE=${RR_SIZE:-1}
 BASE_PORT=${BASE_PORT:-24000}
 PIN=${PIN:-split}
+LOCAL=${LOCAL:-0}
 KEEP=${KEEP:-0}
 
 readonly HOST=127.0.0.1
@@ -239,13 +244,32 @@ run_tool() {
 	rushit) bin=("$RUSHIT_DIR/tcp_rr") ;;
 	*) die "run_tool: unknown tool $tool" ;;
 	esac
-	run_pair "$tool-$variant" tcp "$port_a" $((LENGTH + 15)) \
-		-- "${bin[@]}" "${flags[@]}" \
-		-- "${bin[@]}" -c -H "$HOST" "${flags[@]}" || return 1
+	if [[ $tool == hookperf && $LOCAL == 1 ]]; then
+		run_local "$tool-$variant" "${bin[@]}" --local "${flags[@]}" || return 1
+	else
+		run_pair "$tool-$variant" tcp "$port_a" $((LENGTH + 15)) \
+			-- "${bin[@]}" "${flags[@]}" \
+			-- "${bin[@]}" -c -H "$HOST" "${flags[@]}" || return 1
+	fi
 	res=$(rr_tps "$cli_out") || {
 		log "  $tool $variant: no num_transactions in $cli_out"
 		return 1
 	}
+}
+
+# run_local TAG CMD...: one process that is both sides (hookperf --local),
+# unpinned; its report is cli_out's.
+run_local() {
+	local tag=$1
+	shift
+	run_seq=$((run_seq + 1))
+	cli_out="$work/$run_seq.$tag.local"
+	printf '%s\n' "$*" >"$cli_out.cmd"
+	start_bg "$cli_out" timeout --kill-after=5 $((LENGTH + 30)) "$@"
+	local pid=$bg_pid ok=0
+	if wait "$pid"; then ok=1; else log "  $tag: run failed (exit $?; see $cli_out; KEEP=1 keeps it)"; fi
+	forget_pid "$pid"
+	((ok))
 }
 
 # selftest_rushit_live: one short rushit run, plain and scripted, parsed.
@@ -290,6 +314,9 @@ print_table() {
 	printf '\nscript: %s\n' "$script_desc"
 	printf 'tcp_rr on %s, -Q %s -R %s, PIN=%s (1-thread configs); medians of %s rounds of %s s\n' \
 		"$HOST" "$RR_SIZE" "$RR_SIZE" "$PIN" "$ROUNDS" "$LENGTH"
+	if [[ $LOCAL == 1 ]]; then
+		printf 'hookperf: one process (tcp_rr --local, unpinned); rushit: a server and a client\n'
+	fi
 	printf 'tps = num_transactions / total_run_time of the client; ratio = scripted/plain in the same round\n'
 	printf '(median, smallest, largest over the rounds where both ran; 1.000 = the hooks cost nothing)\n'
 }
@@ -307,6 +334,7 @@ check_config() {
 	[[ $LENGTH =~ ^[1-9][0-9]*$ ]] || die "LENGTH must be a positive integer (rushit takes whole seconds)"
 	[[ $RR_SIZE =~ ^[1-9][0-9]*$ ]] || die "RR_SIZE must be a positive integer"
 	[[ $PIN =~ ^(split|same|none)$ ]] || die "PIN must be split, same or none"
+	[[ $LOCAL =~ ^[01]$ ]] || die "LOCAL must be 0 or 1"
 	if ! [[ $BASE_PORT =~ ^[0-9]+$ ]] || ((BASE_PORT < 1024 || BASE_PORT > 31000)); then
 		die "BASE_PORT must be between 1024 and 31000"
 	fi

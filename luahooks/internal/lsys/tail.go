@@ -28,7 +28,7 @@ import (
 
 // TailCall is one worker state's deferred data-path call.
 type TailCall struct {
-	L     *lua.LState
+	owner *lua.LState // the state whose packet hooks it serves
 	st    *state
 	armed bool
 	// Deferred counts the calls deferred so far.
@@ -48,7 +48,7 @@ type TailCall struct {
 // packet hooks.
 func NewTailCall(L *lua.LState) *TailCall {
 	st := mustState(L)
-	t := &TailCall{L: L, st: st}
+	t := &TailCall{owner: L, st: st}
 	st.tail = t
 	return t
 }
@@ -65,7 +65,7 @@ func (t *TailCall) Pending() bool { return t.pending }
 // deferCall records the call of a wrapper if L's hook tail-called it.
 func (st *state) deferCall(L *lua.LState, recv bool, fd int, mo *msgObj, flags int) bool {
 	t := st.tail
-	if t == nil || !t.armed || t.L != L {
+	if t == nil || !t.armed || t.owner != L {
 		return false
 	}
 	caller, pc, ok := bottomTailCaller(L)
@@ -85,7 +85,7 @@ func (st *state) deferCall(L *lua.LState, recv bool, fd int, mo *msgObj, flags i
 // caller makes it through PushNested instead.
 func (t *TailCall) Finish() (n int, e unix.Errno, nested bool) {
 	t.pending = false
-	blocking := t.L.Context() != nil && t.flags&unix.MSG_DONTWAIT == 0
+	blocking := t.owner.Context() != nil && t.flags&unix.MSG_DONTWAIT == 0
 	flags := t.flags
 	if blocking {
 		flags |= unix.MSG_DONTWAIT
@@ -113,7 +113,7 @@ func (t *TailCall) PushNested() {
 	if t.recv {
 		name = "recvmsg"
 	}
-	L := t.L
+	L := t.owner
 	L.Push(t.st.S.RawGetString(name))
 	L.Push(Int(t.fd))
 	L.Push(t.msg)
