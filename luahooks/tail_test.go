@@ -2,6 +2,7 @@ package luahooks
 
 import (
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
@@ -45,4 +46,23 @@ func TestTailCallsDeferred(t *testing.T) {
 			assert.Equal(t, e.workers[0].tail.Deferred, tc.deferred)
 		})
 	}
+}
+
+// TestTailCallWaitsOnBlockingSocket: a deferred call that would wait on a
+// blocking socket is made in Lua instead, and waits for the data as the
+// call in place would have.
+func TestTailCallWaitsOnBlockingSocket(t *testing.T) {
+	e, h := clientHooks(t, passThrough)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM, 0) // blocking
+	assert.NilError(t, err)
+	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
+	time.AfterFunc(100*time.Millisecond, func() { unix.Write(fds[0], []byte("late")) })
+
+	in := &kit.Msg{Buf: make([]byte, 64), Control: make([]byte, 512)}
+	start := time.Now()
+	n, err := h.RecvMsg(fds[1], in, 0)
+	assert.NilError(t, err)
+	assert.Equal(t, string(in.Buf[:n]), "late")
+	assert.Assert(t, time.Since(start) >= 100*time.Millisecond, "returned after %v", time.Since(start))
+	assert.Equal(t, e.workers[0].tail.Deferred, uint64(1))
 }
