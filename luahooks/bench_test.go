@@ -33,13 +33,14 @@ client_recvmsg(recv) server_recvmsg(recv)
 // measuring script does on every call, a counter update in a collected
 // table and a look for a control message (SO_RXQ_OVFL, as drop-count.lua
 // reads it), with a pass-through send hook.
-var realistic = func() string {
+func realistic(tb testing.TB) string {
+	tb.Helper()
 	b, err := os.ReadFile("../bench/realistic-hooks.lua")
 	if err != nil {
-		panic(err)
+		tb.Fatal(err)
 	}
 	return string(b)
-}()
+}
 
 // clientHooks runs src as a client's script and makes worker 0's hooks.
 func clientHooks(tb testing.TB, src string) (*engine, *kit.Hooks) {
@@ -109,7 +110,7 @@ func BenchmarkHookCall(b *testing.B) {
 	}{
 		{"lua", src, true},
 		{"lua-in-place", `client_recvmsg(function(fd, msg, flags) local n, err = recvmsg(fd, msg, flags) return n, err end)`, true},
-		{"lua-realistic", realistic, true},
+		{"lua-realistic", realistic(b), true},
 		{"lua-no-stop-check", src, false},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -174,7 +175,7 @@ func benchHookOverhead(b *testing.B, flows, threads int) {
 		name string
 		src  string
 		s    *Script
-	}{{name: "pass-through", src: passThrough}, {name: "in-place", src: inPlace}, {name: "realistic", src: realistic}}
+	}{{name: "pass-through", src: passThrough}, {name: "in-place", src: inPlace}, {name: "realistic", src: realistic(b)}}
 	for i := range scripts {
 		s, err := LoadString(scripts[i].name+".lua", scripts[i].src)
 		if err != nil {

@@ -21,7 +21,7 @@ func TestTailCallsDeferred(t *testing.T) {
 		deferred uint64 // of the three calls below: a send and two receives
 	}{
 		{"pass-through", passThrough, 3},
-		{"realistic", realistic, 1}, // its recvmsg hook counts what it got
+		{"realistic", realistic(t), 1}, // its recvmsg hook counts what it got
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

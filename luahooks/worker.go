@@ -25,17 +25,20 @@ var hookSlots = [numHooks]string{"socket", "close", "sendmsg", "recvmsg", "recve
 
 // workerState is one worker's Lua state: copies of the hooks, their
 // upvalues and the script's globals, used only on the worker's thread.
+// What every hook call touches is held in it, not pointed to: after each
+// system call the TLB is empty (PTI without PCID), and every other page a
+// call reaches costs a page walk.
 type workerState struct {
 	info  kit.WorkerInfo
 	L     *lua.LState
 	fns   [numHooks]*lua.LFunction
 	names [numHooks]string
 	slots []luacopy.Slot
-	stop  *hookStop
+	stop  hookStop      // L's context
+	tail  lsys.TailCall // the packet hooks' deferred tail call
 
 	msg    *lua.LUserData // the msghdr object, made once and re-pointed by the kit
 	msgFor *kit.Msg
-	tail   *lsys.TailCall // the packet hooks' deferred tail call
 	ai     map[*kit.AddrInfo]lua.LValue
 }
 
@@ -82,7 +85,7 @@ func (e *engine) NewHooks(info kit.WorkerInfo) (*kit.Hooks, error) {
 // shared by several hooks stay shared within the worker.
 func (e *engine) newWorkerState(info kit.WorkerInfo) (*workerState, error) {
 	L := e.newState(false)
-	ws := &workerState{info: info, L: L, stop: &hookStop{}, ai: map[*kit.AddrInfo]lua.LValue{}}
+	ws := &workerState{info: info, L: L, ai: map[*kit.AddrInfo]lua.LValue{}}
 	c := newCopier(e.L, L)
 	c.IsWrapper = e.isWrapper
 	var err error
@@ -112,8 +115,8 @@ func (e *engine) newWorkerState(info kit.WorkerInfo) (*workerState, error) {
 		ws.fns[i], ws.names[i] = cv.(*lua.LFunction), name
 	}
 	ws.slots = c.Slots
-	ws.tail = lsys.NewTailCall(L)
-	L.SetContext(ws.stop)
+	ws.tail.Bind(L)
+	L.SetContext(&ws.stop)
 	return ws, nil
 }
 

@@ -26,7 +26,8 @@ import (
 // made the ordinary way, in Lua, so that its wait can be stopped as any
 // other.
 
-// TailCall is one worker state's deferred data-path call.
+// TailCall is one worker state's deferred data-path call; its zero value
+// defers nothing until Bind.
 type TailCall struct {
 	owner *lua.LState // the state whose packet hooks it serves
 	st    *state
@@ -44,13 +45,11 @@ type TailCall struct {
 	pc      int
 }
 
-// NewTailCall binds a deferred call to L, the state that runs a worker's
+// Bind makes t the deferred call of L, the state that runs a worker's
 // packet hooks.
-func NewTailCall(L *lua.LState) *TailCall {
-	st := mustState(L)
-	t := &TailCall{owner: L, st: st}
-	st.tail = t
-	return t
+func (t *TailCall) Bind(L *lua.LState) {
+	*t = TailCall{owner: L, st: mustState(L)}
+	t.st.tail = t
 }
 
 // Arm lets the next sendmsg or recvmsg that the called hook tail-calls

@@ -74,7 +74,8 @@ func TestBottomTailCaller(t *testing.T) {
 func tailState(t *testing.T, src string) (*lua.LState, *TailCall, *kit.Msg) {
 	t.Helper()
 	L, m := newState(t)
-	tc := NewTailCall(L)
+	tc := new(TailCall)
+	tc.Bind(L)
 	assert.NilError(t, L.DoString("hook = "+src))
 	return L, tc, m
 }
