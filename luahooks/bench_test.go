@@ -126,6 +126,39 @@ func BenchmarkHookCall(b *testing.B) {
 	}
 }
 
+// BenchmarkHookCallParts splits a pass-through call's cost: each run
+// makes the recvmsg of BenchmarkHookCall/go once, from Go, after a hook
+// that returns 1 (entering and leaving the VM), after one that tail-calls
+// htons (and a Go function), or as the deferred tail call of the
+// pass-through hook itself (and the wrapper).
+func BenchmarkHookCallParts(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
+	for _, c := range []struct {
+		name, body string
+		thenGo     bool // the recvmsg made from Go after the hook
+	}{
+		{"return-1", "return 1", true},
+		{"htons", "return htons(flags)", true},
+		{"recvmsg", "return recvmsg(fd, msg, flags)", false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h, m, fd := hookOnSocket(b, "client_recvmsg(function(fd, msg, flags) "+c.body+" end)", true)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := h(fd, m, unix.MSG_PEEK); err != nil {
+					b.Fatal(err)
+				}
+				if c.thenGo {
+					if _, err := kit.RecvMsg(fd, m, unix.MSG_PEEK); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkHookLoop is a hook that computes in Lua (a 1000-step loop),
 // where the stop check runs on every instruction: its worst case.
 func BenchmarkHookLoop(b *testing.B) {
