@@ -39,16 +39,8 @@ func TestABReport(t *testing.T) {
 	assert.NilError(t, WriteAB(&buf, rep, "hookperf ab tcp_rr: A vs B --no-delay"))
 	page := buf.String()
 	figs, tables := parseReport(t, page)
-	type fig struct {
-		id             string
-		series, points int
-	}
-	var got []fig
-	for _, f := range figs {
-		got = append(got, fig{f.id, f.series, f.points})
-	}
-	want := []fig{{"m0-values", 2, 20}, {"m0-ratios", 1, 10}, {"m1-values", 2, 20}, {"m1-ratios", 1, 10}}
-	assert.DeepEqual(t, got, want, cmp.AllowUnexported(fig{}))
+	want := []figShape{{"m0-values", 2, 20}, {"m0-ratios", 1, 10}, {"m1-values", 2, 20}, {"m1-ratios", 1, 10}}
+	assert.DeepEqual(t, shapes(figs), want, cmp.AllowUnexported(figShape{}))
 	for _, f := range figs {
 		if strings.HasSuffix(f.id, "-values") {
 			for i := 0; i < 2; i++ {

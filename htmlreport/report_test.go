@@ -54,6 +54,21 @@ type figureInfo struct {
 	svg            string
 }
 
+// figShape is what a figure draws: its id, its series and their points.
+type figShape struct {
+	id             string
+	series, points int
+}
+
+// shapes lists the figures' shapes, in page order.
+func shapes(figs []figureInfo) []figShape {
+	var out []figShape
+	for _, f := range figs {
+		out = append(out, figShape{f.id, f.series, f.points})
+	}
+	return out
+}
+
 // parseReport reads a report's figures and its tables' rows (by table
 // class, each row's cells).
 func parseReport(t *testing.T, page string) (figs []figureInfo, tables map[string][][]string) {
@@ -148,15 +163,7 @@ func TestReportStructure(t *testing.T) {
 	r := fixedRun()
 	page := writeReport(t, r)
 	figs, tables := parseReport(t, page)
-	type want struct {
-		id             string
-		series, points int
-	}
-	var got []want
-	for _, f := range figs {
-		got = append(got, want{f.id, f.series, f.points})
-	}
-	wantFigs := []want{
+	wantFigs := []figShape{
 		{"throughput", 2, 8},         // client and server, 4 intervals each
 		{"flows", 3, 12},             // 3 flows, 4 intervals each
 		{"fairness", 1, 3},           // a bar a flow
@@ -164,7 +171,7 @@ func TestReportStructure(t *testing.T) {
 		{"latency-cdf", 1, 10},       // a point a bucket
 		{"cpu", 2, 8},
 	}
-	assert.DeepEqual(t, got, wantFigs, cmp.AllowUnexported(want{}))
+	assert.DeepEqual(t, shapes(figs), wantFigs, cmp.AllowUnexported(figShape{}))
 
 	byID := map[string]figureInfo{}
 	for _, f := range figs {
