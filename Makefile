@@ -1,7 +1,7 @@
 # hookperf — `make help` lists the targets.
 GO ?= go
 
-.PHONY: help run build test bench bench-go bench-compare bench-hooks lint gate-power pgo
+.PHONY: help run build test bench bench-go bench-compare bench-hooks bench-hook-pages lint gate-power pgo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ bench-compare: ## hookperf beside iperf3 and sockperf (installed if missing), an
 
 bench-hooks: ## what pass-through Lua hooks cost on tcp_rr, beside rushit when RUSHIT_DIR is set
 	bash bench/hook-overhead.sh
+
+bench-hook-pages: ## the pages of code and data a Lua hook call touches between two system calls (valgrind; a count, not a timing)
+	bash bench/hook-pages.sh
 
 gate-power: ## the A/B gate's error rates against an nftables-injected 10 % and 5 % loss (hours; TRIALS, ROUNDS, LENGTH set it)
 	$(GO) test -tags gatepower -run TestGatePower -timeout 0 -count=1 -v ./scenarios/

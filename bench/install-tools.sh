@@ -14,6 +14,8 @@ set -euo pipefail
 declare -A want
 if [[ "${1:-}" == test ]]; then
 	want=([nft]=nftables [ip]=iproute2 [chromium]=chromium)
+elif [[ "${1:-}" == pages ]]; then
+	want=([valgrind]=valgrind)
 else
 	want=([iperf3]=iperf3 [sockperf]=sockperf [ss]=iproute2)
 fi
