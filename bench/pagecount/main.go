@@ -35,7 +35,7 @@ import (
 
 func main() {
 	bin := flag.String("bin", "", "the traced `binary`, for its symbols and system call stub")
-	list := flag.Bool("list", false, "list the pages of a median stretch")
+	list := flag.Bool("list", false, "list the pages of one of the stretches alike, with the function that first touched each")
 	flag.Parse()
 	if *bin == "" || flag.NArg() != 0 {
 		fmt.Fprintln(os.Stderr, "usage: pagecount -bin BINARY [-list] < lackey-trace")
