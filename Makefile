@@ -4,7 +4,7 @@ GO ?= go
 .PHONY: help run build test bench bench-go bench-compare bench-hooks bench-hook-pages lint gate-power pgo
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 run: ## one local tcp_rr measurement (client and server in one process, loopback)
 	$(GO) run ./cmd/hookperf tcp_rr --local -l 5 -p 50,90,99
