@@ -56,8 +56,9 @@ func main() {
 		os.Exit(1)
 	}
 	m, n := common(stretches)
+	c := m.counts()
 	fmt.Printf("text pages %d  data pages %d  instructions %d  (%d of %d stretches alike)\n",
-		m.text, m.data, m.insts, n, len(stretches))
+		c.text, c.data, m.insts, n, len(stretches))
 	if *list {
 		m.print(os.Stdout)
 	}
@@ -68,19 +69,26 @@ const pageShift = 12
 
 // stretch is what the program touched between two system calls.
 type stretch struct {
-	insts      int
-	textFirst  map[uint64]string // page → the function that first ran code in it
-	dataFirst  map[uint64]string // page → the function that first read or wrote it
-	text, data int
+	insts     int
+	textFirst map[uint64]string // page → the function that first ran code in it
+	dataFirst map[uint64]string // page → the function that first read or wrote it
 }
 
 func newStretch() *stretch {
 	return &stretch{textFirst: map[uint64]string{}, dataFirst: map[uint64]string{}}
 }
 
-func (s *stretch) close() {
-	s.text, s.data = len(s.textFirst), len(s.dataFirst)
+// touch records page as touched, by fn if it is the first.
+func touch(pages map[uint64]string, page uint64, fn string) {
+	if _, seen := pages[page]; !seen {
+		pages[page] = fn
+	}
 }
+
+// counts is how many pages of code and of data a stretch touched.
+type counts struct{ text, data int }
+
+func (s *stretch) counts() counts { return counts{len(s.textFirst), len(s.dataFirst)} }
 
 func (s *stretch) print(w io.Writer) {
 	for _, kind := range []struct {
@@ -103,18 +111,17 @@ func (s *stretch) print(w io.Writer) {
 // round touches the same pages every round, while the program's start
 // and end are each different.
 func common(ss []*stretch) (*stretch, int) {
-	type counts struct{ text, data int }
 	n := map[counts]int{}
 	for _, s := range ss {
-		n[counts{s.text, s.data}]++
+		n[s.counts()]++
 	}
 	var best *stretch
 	for _, s := range ss {
-		if best == nil || n[counts{s.text, s.data}] > n[counts{best.text, best.data}] {
+		if best == nil || n[s.counts()] > n[best.counts()] {
 			best = s
 		}
 	}
-	return best, n[counts{best.text, best.data}]
+	return best, n[best.counts()]
 }
 
 // symbols names code addresses and knows where the system calls are.
@@ -244,13 +251,10 @@ func cut(r io.Reader, syms *symbols) ([]*stretch, error) {
 			}
 			if cur != nil {
 				cur.insts++
-				if _, seen := cur.textFirst[addr>>pageShift]; !seen {
-					cur.textFirst[addr>>pageShift] = current
-				}
+				touch(cur.textFirst, addr>>pageShift, current)
 			}
 			if syms.syscalls[addr] {
 				if cur != nil {
-					cur.close()
 					out = append(out, cur)
 				}
 				cur = newStretch()
@@ -258,9 +262,7 @@ func cut(r io.Reader, syms *symbols) ([]*stretch, error) {
 			continue
 		}
 		if cur != nil {
-			if _, seen := cur.dataFirst[addr>>pageShift]; !seen {
-				cur.dataFirst[addr>>pageShift] = current
-			}
+			touch(cur.dataFirst, addr>>pageShift, current)
 		}
 	}
 	return out, sc.Err()

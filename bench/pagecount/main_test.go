@@ -85,7 +85,7 @@ I  0402000,4
 	type got struct{ Text, Data, Insts int }
 	var all []got
 	for _, s := range ss {
-		all = append(all, got{s.text, s.data, s.insts})
+		all = append(all, got{len(s.textFirst), len(s.dataFirst), s.insts})
 	}
 	assert.DeepEqual(t, all, []got{
 		// 0x402004 and the stub's page, two data pages; the unnamed
