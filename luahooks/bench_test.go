@@ -90,7 +90,11 @@ func hookOnSocket(b *testing.B, src string, withContext bool) (kit.PacketHook, *
 // made inside the interpreter. "realistic" is the hook of the realistic
 // script (a counter update, a control message looked for), and
 // "no-stop-check" leaves out the per-instruction check that stops a stuck
-// hook, to show what that check costs.
+// hook, to show what that check costs. "count-field" and "count-local"
+// add one counter update to the pass-through hook, collected two ways: as
+// the field of a collected table (`stats.calls = stats.calls + 1`) or as
+// a collected local (`calls = calls + 1`): what a hook's own statements
+// cost.
 func BenchmarkHookCall(b *testing.B) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // a run raises it
 	const src = `client_recvmsg(function(fd, msg, flags) return recvmsg(fd, msg, flags) end)`
@@ -112,6 +116,10 @@ func BenchmarkHookCall(b *testing.B) {
 		{"lua-in-place", `client_recvmsg(function(fd, msg, flags) local n, err = recvmsg(fd, msg, flags) return n, err end)`, true},
 		{"lua-realistic", realistic(b), true},
 		{"lua-no-stop-check", src, false},
+		{"lua-count-field", `local stats = collect({ calls = 0 })
+client_recvmsg(function(fd, msg, flags) stats.calls = stats.calls + 1 return recvmsg(fd, msg, flags) end)`, true},
+		{"lua-count-local", `local calls = collect(0)
+client_recvmsg(function(fd, msg, flags) calls = calls + 1 return recvmsg(fd, msg, flags) end)`, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			h, m, fd := hookOnSocket(b, c.src, c.ctx)
