@@ -10,8 +10,12 @@
 //
 // Usage:
 //
-//	valgrind --tool=lackey --trace-mem=yes --log-fd=3 ./x.test ... 3>&1 >/dev/null |
+//	GODEBUG=asyncpreemptoff=1 valgrind --tool=lackey --trace-mem=yes --log-fd=3 ./x.test ... 3>&1 >/dev/null |
 //		pagecount -bin ./x.test [-list]
+//
+// (Without asyncpreemptoff, the signal that preempts a goroutine running
+// past its slice, frequent under valgrind, cuts a round in two at its
+// rt_sigreturn; bench/hook-pages.sh sets it.)
 //
 // The stretches are cut at the SYSCALL instructions of the Go runtime's
 // system call stub (internal/runtime/syscall/linux.Syscall6), which every
